@@ -122,7 +122,7 @@ class Supply:
     available_from: date
     available_until: date
     condition: Condition = Condition.B
-    attributes: Mapping[str, AttributeValue] = field(default=_NO_ATTRIBUTES)
+    attributes: Mapping[str, AttributeValue] = field(default_factory=lambda: _NO_ATTRIBUTES)
 
 
 @dataclass(frozen=True)
@@ -138,7 +138,7 @@ class Demand:
     needed_until: date
     min_condition: Condition = Condition.C
     max_distance_km: float | None = None
-    requirements: Mapping[str, Requirement] = field(default=_NO_REQUIREMENTS)
+    requirements: Mapping[str, Requirement] = field(default_factory=lambda: _NO_REQUIREMENTS)
 
 
 @dataclass(frozen=True)
@@ -149,7 +149,7 @@ class StockItem:
     material: str
     quantity: int
     condition: Condition = Condition.B
-    attributes: Mapping[str, AttributeValue] = field(default=_NO_ATTRIBUTES)
+    attributes: Mapping[str, AttributeValue] = field(default_factory=lambda: _NO_ATTRIBUTES)
 
 
 @dataclass(frozen=True)
