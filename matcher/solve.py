@@ -78,7 +78,7 @@ _CAP_TOL = 1e-7  # m3 of overfill that counts as a violation
 _INT_TOL = 1e-6
 _INIT_PER_DEMAND = 4
 _INIT_PER_SUPPLY = 2
-_MIP_REL_GAP = 1e-4
+_MIP_REL_GAP = 1e-4  # for the first incumbent only; the final run closes the gap
 _MIP_TIME_LIMIT_S = 120.0
 
 
@@ -380,12 +380,14 @@ def _solve_lp(model: _Model, progress: Progress | None, column_generation: bool)
     while True:
         rounds += 1
         t0 = time.perf_counter()
-        _run(h)
+        if work.size == 0:  # nothing can be sent anywhere: every unit stays where it is
+            x, row_dual = np.empty(0), np.zeros(h.getNumRow())
+        else:
+            _run(h)
+            sol = h.getSolution()
+            x, row_dual = np.asarray(sol.col_value), np.asarray(sol.row_dual)
         lp_time += time.perf_counter() - t0
         t0 = time.perf_counter()
-        sol = h.getSolution()
-        x = np.asarray(sol.col_value)
-        row_dual = np.asarray(sol.row_dual)
         new_rows = _violated_days(model, work, x)
         rc = _reduced_costs(model, row_dual)
         rc[in_work] = 0.0
@@ -397,7 +399,7 @@ def _solve_lp(model: _Model, progress: Progress | None, column_generation: bool)
         pricing_time += time.perf_counter() - t0
         if progress:
             progress(
-                f"round {rounds}: LP {h.getInfo().objective_function_value + model.constant:,.2f} EUR,"
+                f"round {rounds}: LP {float(model.obj[work] @ x) + model.constant:,.2f} EUR,"
                 f" {work.size:,} routes in play, {improving.size:,} improving,"
                 f" {len(new_rows)} depot-day rows added"
             )
@@ -409,7 +411,7 @@ def _solve_lp(model: _Model, progress: Progress | None, column_generation: bool)
             in_work[entering] = True
         if not new_rows and entering.size == 0:
             break
-    lp_value = float(h.getInfo().objective_function_value)
+    lp_value = float(model.obj[work] @ x) if work.size else 0.0
     n_cap_rows = sum(len(d) for d in model.cap_days)
     stats.update(
         lp_rounds=rounds,
@@ -420,48 +422,95 @@ def _solve_lp(model: _Model, progress: Progress | None, column_generation: bool)
     )
     frac = np.abs(x - np.round(x))
     x_int = np.round(x).astype(np.int64)
-    proven = True
+    lower, proven = lp_value, True
     if frac.max(initial=0.0) > _INT_TOL:
-        x_int, proven = _whole_units(h, model, work, x, lp_value, progress, stats)
+        work, x_int, lower, proven = _whole_units(
+            h, model, work, in_work, x, row_dual, lp_value, progress, stats
+        )
     x_full = np.zeros(len(pool), np.int64)
     x_full[work] = np.maximum(x_int, 0)
-    return _Solution(x=x_full, lower_bound=lp_value, proven=proven, stats=stats)
+    return _Solution(x=x_full, lower_bound=lower, proven=proven, stats=stats)
+
+
+def _branch_and_bound(
+    h: highspy.Highs, model: _Model, work: IntArray, start: FloatArray, rel_gap: float
+) -> FloatArray:
+    """Run HiGHS's MIP on the working set, adding depot-day rows until no day is overfilled."""
+    h.setOptionValue("mip_rel_gap", rel_gap)
+    h.setOptionValue("time_limit", _MIP_TIME_LIMIT_S)
+    while True:
+        sol = highspy.HighsSolution()
+        sol.col_value = list(start)
+        sol.value_valid = True
+        h.setSolution(sol)
+        h.run()
+        status = h.getModelStatus()
+        if h.getInfo().primal_solution_status == 0 and status != highspy.HighsModelStatus.kOptimal:
+            raise SolverError(f"branch and bound found no solution ({h.modelStatusToString(status)})")
+        value = np.round(np.asarray(h.getSolution().col_value))
+        new_rows = _violated_days(model, work, value)
+        if not new_rows:
+            return value
+        _add_capacity_rows(h, model, work, new_rows)
+        start = value
+
+
+def _set_integer(h: highspy.Highs, first: int, n: int) -> None:
+    h.changeColsIntegrality(
+        n, np.arange(first, first + n, dtype=np.int32), np.full(n, highspy.HighsVarType.kInteger)
+    )
 
 
 def _whole_units(
     h: highspy.Highs,
     model: _Model,
     work: IntArray,
+    in_work: npt.NDArray[np.bool_],
     x: FloatArray,
+    row_dual: FloatArray,
     lp_value: float,
     progress: Progress | None,
     stats: dict[str, float | int | str],
-) -> tuple[IntArray, bool]:
-    """Branch and bound on the working set, started from the rounded-down relaxation."""
+) -> tuple[IntArray, IntArray, float, bool]:
+    """Whole units where depot capacity splits them: branch and bound with reduced-cost fixing.
+
+    First an incumbent from branch and bound on the working set.  Then every route whose reduced
+    cost at the relaxation's optimum exceeds (incumbent - relaxation) can carry no unit in any
+    better solution (each unit on it raises the objective above the bound by its reduced cost),
+    so branch and bound over the working set plus the remaining routes proves the optimum over
+    the whole pool; its dual bound is a valid lower bound.
+    """
     t0 = time.perf_counter()
-    n = work.size
-    h.changeColsIntegrality(
-        n, np.arange(n, dtype=np.int32), np.full(n, highspy.HighsVarType.kInteger)
-    )
-    h.setOptionValue("mip_rel_gap", _MIP_REL_GAP)
-    h.setOptionValue("time_limit", _MIP_TIME_LIMIT_S)
-    start = np.floor(x + _INT_TOL)
+    rc = _reduced_costs(model, row_dual)
+    _set_integer(h, 0, work.size)
     if progress:
-        progress(f"depot capacity binds: branch and bound on {n:,} routes")
-    sol = highspy.HighsSolution()
-    sol.col_value = list(start)
-    sol.value_valid = True
-    h.setSolution(sol)
-    h.run()
-    status = h.getModelStatus()
-    value = np.asarray(h.getSolution().col_value) if h.getInfo().primal_solution_status else start
-    if status not in (highspy.HighsModelStatus.kOptimal, highspy.HighsModelStatus.kTimeLimit):
-        value = start
-    x_int = np.round(value).astype(np.int64)
+        progress(f"depot capacity binds: branch and bound on {work.size:,} routes")
+    incumbent = _branch_and_bound(h, model, work, np.floor(x + _INT_TOL), _MIP_REL_GAP)
+    upper = float(model.obj[work] @ incumbent)
+    slack = upper - lp_value
+    extra = np.nonzero(~in_work & (rc <= slack + _RC_TOL))[0]
+    if progress:
+        progress(f"reduced-cost fixing: {extra.size:,} more routes could still improve")
+    first = work.size
+    _add_columns(h, model, extra)
+    _set_integer(h, first, extra.size)
+    work = np.concatenate([work, extra])
+    start = np.concatenate([incumbent, np.zeros(extra.size)])
+    value = _branch_and_bound(h, model, work, start, 0.0)
+    x_int = value.astype(np.int64)
     int_value = float(model.obj[work] @ x_int)
-    stats.update(mip_seconds=time.perf_counter() - t0, mip_status=h.modelStatusToString(status))
-    proven = int_value <= lp_value + 1e-9 * max(1.0, abs(lp_value))
-    return x_int, proven
+    info = h.getInfo()
+    status = h.getModelStatus()
+    bound = lp_value
+    if status == highspy.HighsModelStatus.kOptimal:
+        bound = max(lp_value, min(float(info.mip_dual_bound), int_value))
+    proven = int_value <= bound + 1e-9 * max(1.0, abs(bound))
+    stats.update(
+        mip_seconds=time.perf_counter() - t0,
+        mip_status=h.modelStatusToString(status),
+        mip_extra_routes=int(extra.size),
+    )
+    return work, x_int, bound, proven
 
 
 def _solve_networkx(model: _Model) -> _Solution:
@@ -506,16 +555,13 @@ def _result(model: _Model, solution: _Solution, stats: dict[str, object]) -> Mat
     co2_eur = co2_kg / 1000.0 * cost.co2_price_eur_per_tonne
     _, penalty = tables.penalty(mat, tables.d_mat[dem])
     substitution = penalty * x
-    via_depot = kind == DEPOT
-    k_safe = np.where(depot >= 0, depot, 0)
-    handling = np.where(via_depot, t * tables.k_handling[k_safe] * x if depot.size else 0.0, 0.0)
-    holding = np.where(
-        via_depot,
-        tables.mat_m3[mat] * (pool.q[chosen] - pool.p[chosen]) * tables.k_hold[k_safe] * x
-        if depot.size
-        else 0.0,
-        0.0,
-    )
+    via_depot = np.nonzero(kind == DEPOT)[0]
+    k = depot[via_depot]
+    handling = np.zeros(chosen.size)
+    holding = np.zeros(chosen.size)
+    handling[via_depot] = t[via_depot] * tables.k_handling[k] * x[via_depot]
+    days = pool.q[chosen][via_depot] - pool.p[chosen][via_depot]
+    holding[via_depot] = tables.mat_m3[mat[via_depot]] * days * tables.k_hold[k] * x[via_depot]
     from_supply = kind != STOCK
     sent = np.zeros(len(tables.s_ids), np.int64)
     np.add.at(sent, src[from_supply], solution.x[chosen][from_supply])
