@@ -1,0 +1,43 @@
+# MaterialMatch: `make demo` and `make test` work on a fresh machine (Python 3.11+, PostgreSQL for
+# the second test pass).  Everything installs into .venv.
+
+VENV ?= .venv
+PY := $(VENV)/bin/python
+PG_TEST_URL ?= postgresql+psycopg://postgres@127.0.0.1:5432/test
+SEED ?= 7
+
+.PHONY: install demo test test-sqlite test-postgres bench lint typecheck clean
+
+install: $(VENV)/.installed
+
+$(VENV)/.installed: pyproject.toml
+	test -x $(PY) || python3 -m venv $(VENV)
+	$(PY) -m pip install -q --upgrade pip
+	$(PY) -m pip install -q -e ".[web,test]"
+	touch $@
+
+demo: install
+	@mkdir -p instance
+	$(VENV)/bin/materialmatch generate --supply 400 --demand 400 --depots 3 --seed $(SEED) -o instance/demo-instance.json
+	$(VENV)/bin/materialmatch match instance/demo-instance.json -o instance/demo-result.json
+
+# The whole suite on SQLite, then everything that touches a database again on PostgreSQL.
+test: test-sqlite test-postgres
+
+test-sqlite: install
+	MM_FAIL_ON_SKIP=1 $(PY) -m pytest -q
+
+test-postgres: install
+	MM_FAIL_ON_SKIP=1 TEST_DATABASE_URL=$(PG_TEST_URL) $(PY) -m pytest -q -m "not e2e" tests/web
+
+bench: install
+	$(PY) scripts/bench_match.py
+
+lint: install
+	$(VENV)/bin/ruff check matcher web tests scripts
+
+typecheck: install
+	$(VENV)/bin/mypy --strict matcher
+
+clean:
+	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache .hypothesis
