@@ -840,3 +840,61 @@ def find_problems(instance: Instance, result: MatchResult) -> Iterable[str]:  # 
         gap = (obj - lb) / max(abs(lb), 1e-9)
         if not gap < GAP_LIMIT:
             yield f"status feasible with gap {gap:.4%} >= 0.5 %"
+
+
+def as_match_result(instance: Instance, ref: RefSolution) -> MatchResult:
+    """The reference solution dressed as a MatchResult (to exercise :func:`check_result`)."""
+    from matcher.result import Allocation, CostBreakdown, Kpis, Leftover
+
+    mats = instance.material_by_code()
+    by_key = {r.key: r for r in ref.routes}
+    source_material = {s.id: s.material for s in instance.supply} | {
+        i.id: i.material for k in instance.depots for i in k.stock
+    }
+    allocations = []
+    sent: dict[str, int] = defaultdict(int)
+    got: dict[str, int] = defaultdict(int)
+    tonnes = co2 = embodied = 0.0
+    for a in ref.allocations:
+        r = by_key[(a.supply_id, a.demand_id, a.depot_id, a.pickup_date, a.delivery_date)]
+        m = mats[source_material[a.supply_id]]
+        allocations.append(
+            Allocation(
+                a.supply_id,
+                a.demand_id,
+                a.depot_id,
+                a.quantity,
+                a.pickup_date,
+                a.delivery_date,
+                r.road_km,
+                a.quantity * r.unit_cost_eur,
+                a.quantity * r.co2_kg,
+            )
+        )
+        sent[a.supply_id] += a.quantity
+        got[a.demand_id] += a.quantity
+        tonnes += a.quantity * m.kg_per_unit / 1000.0
+        co2 += a.quantity * r.co2_kg
+        embodied += a.quantity * m.kg_per_unit * m.embodied_kgco2e_per_kg
+    demanded = sum(d.quantity for d in instance.demand)
+    return MatchResult(
+        status="optimal",
+        objective_eur=ref.objective_eur,
+        lower_bound_eur=ref.objective_eur,
+        cost_breakdown=CostBreakdown(**ref.breakdown),
+        allocations=tuple(allocations),
+        unmatched_supply=tuple(
+            Leftover(s.id, s.quantity - sent[s.id])
+            for s in instance.supply
+            if s.quantity > sent[s.id]
+        ),
+        unmet_demand=tuple(
+            Leftover(d.id, d.quantity - got[d.id]) for d in instance.demand if d.quantity > got[d.id]
+        ),
+        kpis=Kpis(
+            tonnes_reused=tonnes,
+            transport_co2_kg=co2,
+            embodied_co2_avoided_kg=embodied,
+            demand_met_fraction=sum(got.values()) / demanded if demanded else 1.0,
+        ),
+    )
