@@ -19,13 +19,15 @@ checked once everything is read, in :func:`_check_references`.
 
 from __future__ import annotations
 
+import gc
 import math
 import os
 import re
 import secrets
 from collections.abc import Callable, Iterable, Iterator, Mapping
+from contextlib import contextmanager
 from datetime import date
-from functools import cache, lru_cache
+from functools import cache
 from pathlib import Path
 from types import MappingProxyType
 from typing import IO, Any, ClassVar, NamedTuple
@@ -239,17 +241,22 @@ def _condition(value: object) -> Condition:
         raise _Bad('must be "A", "B" or "C"') from None
 
 
-@lru_cache(maxsize=8192)
-def _date_from_text(text: str) -> date:
-    return date.fromisoformat(text)
+_DATES: dict[str, date] = {}  # listings share few distinct days; parsing each once pays
 
 
 def _iso_date(value: object) -> date:
+    try:
+        return _DATES[value]  # type: ignore[index]
+    except (KeyError, TypeError):
+        pass
     # date.fromisoformat alone also takes "20270301" and "2027-W09-1"; the spec wants YYYY-MM-DD.
     if type(value) is str and len(value) == 10 and value[4] == "-" and value[7] == "-":
         try:
             if value.isascii():
-                return _date_from_text(value)
+                if len(_DATES) > 100_000:
+                    _DATES.clear()
+                parsed = _DATES[value] = date.fromisoformat(value)
+                return parsed
         except ValueError:
             pass
     raise _Bad("must be a date YYYY-MM-DD")
@@ -660,6 +667,23 @@ def load_rows_marshmallow(
 # The instance
 
 
+@contextmanager
+def _collector_paused() -> Iterator[None]:
+    """Pause the cyclic garbage collector while loading.
+
+    Loading creates about ten objects per listing and no reference cycles; left running, the
+    collector walks the growing heap again and again, which took a third of the time at 100k
+    listings a side (``scripts/bench_load.py``).
+    """
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
+
+
 def parse_instance(data: object) -> Instance:
     """Validate the spec's instance JSON (already decoded) and build the :class:`Instance`.
 
@@ -690,6 +714,11 @@ def parse_instance(data: object) -> Instance:
     """
     if not isinstance(data, dict):
         raise InstanceError([Problem("<root>", "must be a JSON object")])
+    with _collector_paused():
+        return _parse_instance(data)
+
+
+def _parse_instance(data: dict[str, Any]) -> Instance:
     problems: list[Problem] = []
 
     today: date | None = None
@@ -811,36 +840,37 @@ def _check_references(
                 )
             seen.add(substitute.code)
 
-    first_id: dict[str, str] = {}
+    first_id: dict[str, tuple[str, int]] = {}
 
-    def claim(identifier: object, where: str) -> None:
-        if type(identifier) is not str or not identifier:
+    def scan(rows: object, section: str, with_material: bool) -> None:
+        # Runs over every listing, so it formats a location only when it reports a problem.
+        if not isinstance(rows, list):
             return
-        if identifier in first_id:
-            problems.append(
-                Problem(
-                    f"{where}.id",
-                    f'duplicate id "{identifier}" (first used at {first_id[identifier]})',
-                )
-            )
-        else:
-            first_id[identifier] = where
+        for index, row in enumerate(rows):
+            if not isinstance(row, dict):
+                continue
+            identifier = row.get("id")
+            if type(identifier) is str and identifier:
+                first = first_id.setdefault(identifier, (section, index))
+                if first[1] != index or first[0] != section:
+                    problems.append(
+                        Problem(
+                            f"{section}[{index}].id",
+                            f'duplicate id "{identifier}" (first used at {first[0]}[{first[1]}])',
+                        )
+                    )
+            if with_material:
+                code = row.get("material")
+                if type(code) is str and code and code not in first_code:
+                    problems.append(
+                        Problem(f"{section}[{index}].material", f'unknown material "{code}"')
+                    )
 
-    def known(code: object, where: str) -> None:
-        if type(code) is str and code and code not in first_code:
-            problems.append(Problem(f"{where}.material", f'unknown material "{code}"'))
-
-    for section in ("supply", "demand"):
-        for index, row in _rows(data, section):
-            where = f"{section}[{index}]"
-            claim(row.get("id"), where)
-            known(row.get("material"), where)
+    scan(data.get("supply"), "supply", True)
+    scan(data.get("demand"), "demand", True)
+    scan(data.get("depots"), "depots", False)
     for index, row in _rows(data, "depots"):
-        claim(row.get("id"), f"depots[{index}]")
-        for position, item in _rows(row, "stock"):
-            where = f"depots[{index}].stock[{position}]"
-            claim(item.get("id"), where)
-            known(item.get("material"), where)
+        scan(row.get("stock"), f"depots[{index}].stock", True)
 
     for index, depot in enumerate(depots):
         if depot is None or not depot.stock:
@@ -888,7 +918,8 @@ def load_instance(path_or_file: PathOrFile) -> Instance:
     ...
     matcher.io.InstanceError: <json>: line 1 column 24: unexpected end of data
     """
-    return parse_instance(_read_json(path_or_file))
+    with _collector_paused():
+        return parse_instance(_read_json(path_or_file))
 
 
 def _read_json(path_or_file: PathOrFile) -> object:

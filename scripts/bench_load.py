@@ -1,0 +1,211 @@
+"""Measure reading and validating instance JSON: orjson decoding, validation, memory, rows/s.
+
+Usage::
+
+    .venv/bin/python scripts/bench_load.py [--sizes 1000,10000,100000] [--no-marshmallow]
+
+For each size n it builds an instance with n supply and n demand listings (through
+``matcher.generate.generate_instance`` when that module is there, else a small generator in this
+script), encodes it, and times:
+
+- ``json``: ``orjson.loads`` of the bytes;
+- ``validate``: :func:`matcher.io.parse_instance` on the decoded data (all rules, all sections);
+- ``load``: :func:`matcher.io.load_instance` from the bytes, i.e. both of the above;
+- ``peak MiB``: tracemalloc's peak during ``load`` (a separate, slower pass): decoded JSON and
+  domain objects live side by side at the end;
+- ``fast rows``: :func:`matcher.io.load_rows` on supply and demand, the path ``parse_instance``
+  uses;
+- ``mm rows``: the same rows through marshmallow (``load_rows_marshmallow``), same rules, and the
+  ratio of the two.
+
+Times are the best of ``--repeat`` runs.  Prints a table; asserts nothing about speed.
+"""
+
+from __future__ import annotations
+
+import argparse
+import gc
+import io
+import random
+import sys
+import time
+import tracemalloc
+from collections.abc import Callable
+from datetime import date, timedelta
+from typing import Any
+
+import orjson
+
+from matcher.io import (
+    DemandSchema,
+    SupplySchema,
+    _collector_paused,
+    load_instance,
+    load_rows,
+    load_rows_marshmallow,
+    parse_instance,
+)
+
+
+def _local_instance(n_supply: int, n_demand: int, n_depots: int, seed: int) -> dict[str, Any]:
+    """A plausible instance of the spec's shape around Twente (used if matcher.generate is absent)."""
+    rng = random.Random(seed)
+    today = date(2027, 3, 1)
+    materials = [
+        {
+            "code": f"m{i}",
+            "name": f"Material {i}",
+            "unit": "pcs",
+            "kg_per_unit": rng.uniform(1, 300),
+            "m3_per_unit": rng.uniform(0.001, 0.3),
+            "new_price_eur_per_unit": rng.uniform(1, 500),
+            "disposal_eur_per_unit": rng.uniform(-40, 5),
+            "embodied_kgco2e_per_kg": rng.uniform(0.05, 2),
+        }
+        for i in range(20)
+    ]
+
+    def day(offset: int) -> str:
+        return (today + timedelta(days=offset)).isoformat()
+
+    supply = []
+    for i in range(n_supply):
+        start = rng.randrange(0, 120)
+        row: dict[str, Any] = {
+            "id": f"s{i}",
+            "material": f"m{rng.randrange(20)}",
+            "quantity": rng.randrange(1, 5000),
+            "condition": rng.choice("ABC"),
+            "lat": 52.2 + rng.uniform(-0.3, 0.3),
+            "lon": 6.8 + rng.uniform(-0.4, 0.4),
+            "available_from": day(start),
+            "available_until": day(start + rng.randrange(0, 60)),
+        }
+        if rng.random() < 0.2:
+            row["attributes"] = {"length_m": round(rng.uniform(3, 12), 1), "grade": "S235"}
+        supply.append(row)
+    demand = []
+    for i in range(n_demand):
+        start = rng.randrange(0, 180)
+        row = {
+            "id": f"d{i}",
+            "material": f"m{rng.randrange(20)}",
+            "quantity": rng.randrange(1, 5000),
+            "min_condition": rng.choice("BC"),
+            "lat": 52.2 + rng.uniform(-0.3, 0.3),
+            "lon": 6.8 + rng.uniform(-0.4, 0.4),
+            "needed_from": day(start),
+            "needed_until": day(start + rng.randrange(0, 60)),
+        }
+        if rng.random() < 0.3:
+            row["max_distance_km"] = rng.uniform(10, 80)
+        if rng.random() < 0.1:
+            row["requirements"] = {"length_m": {"min": 5.0}, "grade": {"in": ["S235", "S355"]}}
+        demand.append(row)
+    depots = [
+        {
+            "id": f"dep{k}",
+            "lat": 52.2 + rng.uniform(-0.3, 0.3),
+            "lon": 6.8 + rng.uniform(-0.4, 0.4),
+            "capacity_m3": 500.0,
+            "holding_eur_per_m3_day": 0.05,
+            "handling_eur_per_tonne": 4.0,
+            "stock": [{"id": f"st{k}", "material": "m0", "quantity": 10}],
+        }
+        for k in range(n_depots)
+    ]
+    return {
+        "today": today.isoformat(),
+        "cost": {},
+        "materials": materials,
+        "supply": supply,
+        "demand": demand,
+        "depots": depots,
+    }
+
+
+def _generator() -> tuple[str, Callable[[int, int, int, int], dict[str, Any]]]:
+    try:
+        from matcher.generate import generate_instance
+    except ImportError:
+        return "local (scripts/bench_load.py)", _local_instance
+    return "matcher.generate", lambda s, d, k, seed: generate_instance(s, d, k, seed)
+
+
+def _best(repeat: int, work: Callable[[], object]) -> float:
+    """Best wall time of ``repeat`` runs, with the collector paused as load_instance does."""
+    best = float("inf")
+    for _ in range(repeat):
+        gc.collect()
+        with _collector_paused():
+            start = time.perf_counter()
+            work()
+            best = min(best, time.perf_counter() - start)
+    return best
+
+
+def _peak_mib(payload: bytes) -> float:
+    gc.collect()
+    tracemalloc.start()
+    try:
+        load_instance(io.BytesIO(payload))
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    return peak / 2**20
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--sizes", default="1000,10000,100000", help="listings per side")
+    parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--no-marshmallow", action="store_true", help="skip the slow reference")
+    args = parser.parse_args(argv)
+    sizes = [int(size) for size in args.sizes.split(",")]
+    source, generate = _generator()
+    print(
+        f"instances from {source}; times are the best of {args.repeat}; python {sys.version.split()[0]}"
+    )
+    header = (
+        f"{'n/side':>8} {'MB':>6} {'json s':>7} {'valid s':>8} {'load s':>8} {'rows/s':>9} "
+        f"{'peak MiB':>9} {'fast rows s':>11} {'mm rows s':>10} {'mm/fast':>8}"
+    )
+    print(header)
+    print("-" * len(header))
+    for n in sizes:
+        data = generate(n, n, max(1, n // 2000), 7)
+        payload = orjson.dumps(data)
+        decoded = orjson.loads(payload)
+        parse_instance(decoded)  # also warms the caches, as a real run would once
+        json_s = _best(args.repeat, lambda: orjson.loads(payload))
+        validate_s = _best(args.repeat, lambda: parse_instance(decoded))
+        load_s = _best(args.repeat, lambda: load_instance(io.BytesIO(payload)))
+        rows = len(decoded["supply"]) + len(decoded["demand"])
+
+        def fast() -> None:
+            load_rows(SupplySchema, decoded["supply"], "supply")
+            load_rows(DemandSchema, decoded["demand"], "demand")
+
+        fast_s = _best(args.repeat, fast)
+        mm_cell = ratio_cell = "-"
+        if not args.no_marshmallow:
+            fast_objects = load_rows(SupplySchema, decoded["supply"], "supply")[0]
+            mm_objects = load_rows_marshmallow(SupplySchema, decoded["supply"], "supply")[0]
+            assert fast_objects == mm_objects, "the two engines disagree"
+
+            def marshmallow() -> None:
+                load_rows_marshmallow(SupplySchema, decoded["supply"], "supply")
+                load_rows_marshmallow(DemandSchema, decoded["demand"], "demand")
+
+            mm_s = _best(1 if n >= 100_000 else args.repeat, marshmallow)
+            mm_cell, ratio_cell = f"{mm_s:.3f}", f"{mm_s / fast_s:.1f}x"
+        print(
+            f"{n:>8} {len(payload) / 1e6:>6.1f} {json_s:>7.3f} {validate_s:>8.3f} "
+            f"{load_s:>8.3f} {rows / load_s:>9.0f} "
+            f"{_peak_mib(payload):>9.1f} {fast_s:>11.3f} {mm_cell:>10} {ratio_cell:>8}"
+        )
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
