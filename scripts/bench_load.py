@@ -48,7 +48,7 @@ from matcher.io import (
 
 
 def _local_instance(n_supply: int, n_demand: int, n_depots: int, seed: int) -> dict[str, Any]:
-    """A plausible instance of the spec's shape around Twente (used if matcher.generate is absent)."""
+    """A plausible instance around Twente, used when matcher.generate is not there."""
     rng = random.Random(seed)
     today = date(2027, 3, 1)
     materials = [
@@ -155,6 +155,40 @@ def _peak_mib(payload: bytes) -> float:
     return peak / 2**20
 
 
+def _row(data: dict[str, Any], repeat: int, with_marshmallow: bool) -> str:
+    """Measure one instance and format its line of the table."""
+    n = len(data["supply"])
+    payload = orjson.dumps(data)
+    decoded = orjson.loads(payload)
+    parse_instance(decoded)  # also warms the caches, as a real run would once
+    json_s = _best(repeat, lambda: orjson.loads(payload))
+    validate_s = _best(repeat, lambda: parse_instance(decoded))
+    load_s = _best(repeat, lambda: load_instance(io.BytesIO(payload)))
+    rows = len(decoded["supply"]) + len(decoded["demand"])
+
+    def fast() -> None:
+        load_rows(SupplySchema, decoded["supply"], "supply")
+        load_rows(DemandSchema, decoded["demand"], "demand")
+
+    def marshmallow() -> None:
+        load_rows_marshmallow(SupplySchema, decoded["supply"], "supply")
+        load_rows_marshmallow(DemandSchema, decoded["demand"], "demand")
+
+    fast_s = _best(repeat, fast)
+    mm_cell = ratio_cell = "-"
+    if with_marshmallow:
+        for schema, key in ((SupplySchema, "supply"), (DemandSchema, "demand")):
+            fast_objects = load_rows(schema, decoded[key], key)[0]
+            assert fast_objects == load_rows_marshmallow(schema, decoded[key], key)[0], key
+        mm_s = _best(1 if n >= 100_000 else repeat, marshmallow)
+        mm_cell, ratio_cell = f"{mm_s:.3f}", f"{mm_s / fast_s:.1f}x"
+    return (
+        f"{n:>8} {len(payload) / 1e6:>6.1f} {json_s:>7.3f} {validate_s:>8.3f} "
+        f"{load_s:>8.3f} {rows / load_s:>9.0f} "
+        f"{_peak_mib(payload):>9.1f} {fast_s:>11.3f} {mm_cell:>10} {ratio_cell:>8}"
+    )
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sizes", default="1000,10000,100000", help="listings per side")
@@ -163,9 +197,8 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     sizes = [int(size) for size in args.sizes.split(",")]
     source, generate = _generator()
-    print(
-        f"instances from {source}; times are the best of {args.repeat}; python {sys.version.split()[0]}"
-    )
+    python = sys.version.split()[0]
+    print(f"instances from {source}; best of {args.repeat} runs; python {python}")
     header = (
         f"{'n/side':>8} {'MB':>6} {'json s':>7} {'valid s':>8} {'load s':>8} {'rows/s':>9} "
         f"{'peak MiB':>9} {'fast rows s':>11} {'mm rows s':>10} {'mm/fast':>8}"
@@ -174,36 +207,7 @@ def main(argv: list[str] | None = None) -> int:
     print("-" * len(header))
     for n in sizes:
         data = generate(n, n, max(1, n // 2000), 7)
-        payload = orjson.dumps(data)
-        decoded = orjson.loads(payload)
-        parse_instance(decoded)  # also warms the caches, as a real run would once
-        json_s = _best(args.repeat, lambda: orjson.loads(payload))
-        validate_s = _best(args.repeat, lambda: parse_instance(decoded))
-        load_s = _best(args.repeat, lambda: load_instance(io.BytesIO(payload)))
-        rows = len(decoded["supply"]) + len(decoded["demand"])
-
-        def fast() -> None:
-            load_rows(SupplySchema, decoded["supply"], "supply")
-            load_rows(DemandSchema, decoded["demand"], "demand")
-
-        fast_s = _best(args.repeat, fast)
-        mm_cell = ratio_cell = "-"
-        if not args.no_marshmallow:
-            fast_objects = load_rows(SupplySchema, decoded["supply"], "supply")[0]
-            mm_objects = load_rows_marshmallow(SupplySchema, decoded["supply"], "supply")[0]
-            assert fast_objects == mm_objects, "the two engines disagree"
-
-            def marshmallow() -> None:
-                load_rows_marshmallow(SupplySchema, decoded["supply"], "supply")
-                load_rows_marshmallow(DemandSchema, decoded["demand"], "demand")
-
-            mm_s = _best(1 if n >= 100_000 else args.repeat, marshmallow)
-            mm_cell, ratio_cell = f"{mm_s:.3f}", f"{mm_s / fast_s:.1f}x"
-        print(
-            f"{n:>8} {len(payload) / 1e6:>6.1f} {json_s:>7.3f} {validate_s:>8.3f} "
-            f"{load_s:>8.3f} {rows / load_s:>9.0f} "
-            f"{_peak_mib(payload):>9.1f} {fast_s:>11.3f} {mm_cell:>10} {ratio_cell:>8}"
-        )
+        print(_row(data, args.repeat, not args.no_marshmallow), flush=True)
     return 0
 
 
