@@ -135,7 +135,12 @@ def _requirement(r: Any) -> Requirement:
 
 def make_stock(id: str = "st1", **overrides: Any) -> StockItem:
     """Five units of blocks, condition B."""
-    fields: dict[str, Any] = {"id": id, "material": "block", "quantity": 5, "condition": Condition.B}
+    fields: dict[str, Any] = {
+        "id": id,
+        "material": "block",
+        "quantity": 5,
+        "condition": Condition.B,
+    }
     fields.update(overrides)
     if isinstance(fields["condition"], str):
         fields["condition"] = Condition.parse(fields["condition"])

@@ -261,7 +261,9 @@ def enumerate_routes(instance: Instance, *, every_depot_day: bool = False) -> li
             km = road_km(rf, spos, dpos)
             t = direct_day(instance, s, d)
             if t is not None and km <= limit:
-                routes.append(_route(instance, "direct", supplied, s.id, d, None, t, t, km, penalty))
+                routes.append(
+                    _route(instance, "direct", supplied, s.id, d, None, t, t, km, penalty)
+                )
             days = depot_days(instance, s, d)
             if days is None:
                 continue
@@ -397,7 +399,9 @@ def solve_routes(instance: Instance, routes: list[Route], capacity_rows: Any) ->
     # stock that stays costs nothing) and its demand's new purchase.
     c = np.array(
         [
-            r.unit_cost_eur - unmet[r.demand_id] - (disposal[r.source_id] if r.kind != "stock" else 0)
+            r.unit_cost_eur
+            - unmet[r.demand_id]
+            - (disposal[r.source_id] if r.kind != "stock" else 0.0)
             for r in routes
         ]
     )
@@ -812,7 +816,10 @@ def find_problems(instance: Instance, result: MatchResult) -> Iterable[str]:  # 
             yield f"cost_breakdown.{name} {reported!r}, expected {expected!r}"
     reported_sum = sum(getattr(result.cost_breakdown, name) for name in terms)
     if not abs(reported_sum - result.objective_eur) <= accounting_tolerance(result.objective_eur):
-        yield f"cost_breakdown adds up to {reported_sum!r}, objective_eur is {result.objective_eur!r}"
+        yield (
+            f"cost_breakdown adds up to {reported_sum!r}, "
+            f"objective_eur is {result.objective_eur!r}"
+        )
     if not abs(result.objective_eur - total) <= tol:
         yield f"objective_eur {result.objective_eur!r}, recomputed {total!r}"
 
@@ -889,7 +896,9 @@ def as_match_result(instance: Instance, ref: RefSolution) -> MatchResult:
             if s.quantity > sent[s.id]
         ),
         unmet_demand=tuple(
-            Leftover(d.id, d.quantity - got[d.id]) for d in instance.demand if d.quantity > got[d.id]
+            Leftover(d.id, d.quantity - got[d.id])
+            for d in instance.demand
+            if d.quantity > got[d.id]
         ),
         kpis=Kpis(
             tonnes_reused=tonnes,
