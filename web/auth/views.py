@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_user, logout_user
 
@@ -14,7 +14,9 @@ bp = Blueprint("auth", __name__)
 
 
 def _home() -> str:
-    return url_for("projects.mine")
+    if "projects.mine" in current_app.view_functions:
+        return url_for("projects.mine")
+    return url_for("main.index")
 
 
 @bp.route("/login", methods=["GET", "POST"])

@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 from flask import Blueprint, current_app, render_template
+from flask_babel import get_locale
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from werkzeug.exceptions import default_exceptions
+
+from web.listings.forms import CONDITION_LABELS, KIND_LABELS, MOUNTING_LABELS, STATUS_LABELS
 
 bp = Blueprint("main", __name__)
 
@@ -17,7 +20,10 @@ NAV = (
 )
 
 ERROR_TEXT = {
-    400: (_l("Bad request"), _l("The request could not be understood. Please check what you sent.")),
+    400: (
+        _l("Bad request"),
+        _l("The request could not be understood. Please check what you sent."),
+    ),
     401: (_l("Please log in"), _l("You need to log in to see this page.")),
     403: (_l("Not allowed"), _l("You are logged in, but you may not do this.")),
     404: (_l("Page not found"), _l("This page does not exist, or it has been removed.")),
@@ -58,12 +64,25 @@ def error_text(code: int, message: object | None = None) -> tuple[object, object
     return heading, sentence, detail
 
 
+def material_name(material: object) -> str:
+    """A catalogue material's name in the page's language (Dutch, else English)."""
+    locale = get_locale()
+    if locale is not None and locale.language == "nl":
+        return str(getattr(material, "name_nl", "") or getattr(material, "name", ""))
+    return str(getattr(material, "name", "") or getattr(material, "name_nl", ""))
+
+
 @bp.app_context_processor
 def site_context() -> dict[str, object]:
     return {
         "nav_items": nav_items,
         "url_rules": current_app.view_functions,
         "error_text": error_text,
+        "material_name": material_name,
+        "status_labels": STATUS_LABELS,
+        "condition_labels": CONDITION_LABELS,
+        "mounting_labels": MOUNTING_LABELS,
+        "kind_labels": KIND_LABELS,
     }
 
 
