@@ -468,7 +468,7 @@ def lookup_postcode(text: str) -> PostcodeLocation | None:
     Example
     -------
     >>> lookup_postcode("7511 AB")
-    PostcodeLocation(lat=52.2195, lon=6.8958, place='Enschede')
+    PostcodeLocation(lat=52.22, lon=6.9001, place='Enschede')
     """
     area = load_postcodes().get(normalise_postcode(text))
     if area is None:
@@ -560,7 +560,7 @@ def nearest_postcodes(
 
     Example
     -------
-    >>> idx, km, areas = nearest_postcodes([52.2195], [6.8958])
+    >>> idx, km, areas = nearest_postcodes([52.2201], [6.9001])
     >>> areas[int(idx[0])].pc4, float(km[0]) < 0.01
     ('7511', True)
     """
