@@ -560,7 +560,7 @@ def nearest_postcodes(
 
     Example
     -------
-    >>> idx, km, areas = nearest_postcodes([52.2201], [6.9001])
+    >>> idx, km, areas = nearest_postcodes([52.22], [6.9001])
     >>> areas[int(idx[0])].pc4, float(km[0]) < 0.01
     ('7511', True)
     """
