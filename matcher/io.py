@@ -840,6 +840,8 @@ def _check_references(
                 )
             seen.add(substitute.code)
 
+    # Without a list of materials every listing would be "unknown": one problem says it all.
+    catalogue_read = isinstance(data.get("materials"), list)
     first_id: dict[str, tuple[str, int]] = {}
 
     def scan(rows: object, section: str, with_material: bool) -> None:
@@ -859,7 +861,7 @@ def _check_references(
                             f'duplicate id "{identifier}" (first used at {first[0]}[{first[1]}])',
                         )
                     )
-            if with_material:
+            if with_material and catalogue_read:
                 code = row.get("material")
                 if type(code) is str and code and code not in first_code:
                     problems.append(
