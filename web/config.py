@@ -78,4 +78,6 @@ def testing(database_url: str) -> dict[str, Any]:
         "SESSION_COOKIE_SECURE": False,
         "REMEMBER_COOKIE_SECURE": False,
         "GEOCODER_ONLINE": False,
+        # Hashing stays real but cheap, so hundreds of tests can create users.
+        "PASSWORD_HASH_METHOD": "pbkdf2:sha256:1000",
     }

@@ -49,7 +49,11 @@ def load_user(user_id: str):  # type: ignore[no-untyped-def]
 
 def select_locale() -> str | None:
     """Dutch first: the user's choice (session or profile), else the browser's, else Dutch."""
+    from flask import has_request_context
+
     languages = current_app.config.get("LANGUAGES", ["nl", "en"])
+    if not has_request_context():  # CLI, services called from tests: Dutch
+        return str(current_app.config.get("BABEL_DEFAULT_LOCALE", "nl"))
     chosen = session.get("lang")
     if chosen in languages:
         return str(chosen)
@@ -57,8 +61,7 @@ def select_locale() -> str | None:
         locale = getattr(current_user, "locale", None)
         if locale in languages:
             return str(locale)
-    if request:
-        best = request.accept_languages.best_match(languages)
-        if best:
-            return best
+    best = request.accept_languages.best_match(languages)
+    if best:
+        return best
     return str(current_app.config.get("BABEL_DEFAULT_LOCALE", "nl"))

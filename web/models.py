@@ -140,7 +140,10 @@ class User(UserMixin, db.Model):
     __table_args__ = (CheckConstraint("email = lower(email)", name="email_lowercase"),)
 
     def set_password(self, password: str) -> None:
-        self.password_hash = generate_password_hash(password)
+        from flask import current_app
+
+        method = current_app.config.get("PASSWORD_HASH_METHOD", "scrypt")
+        self.password_hash = generate_password_hash(password, method=method)
 
     def check_password(self, password: str) -> bool:
         return bool(self.password_hash) and check_password_hash(self.password_hash, password)
@@ -324,8 +327,9 @@ class ListingMixin:
             CheckConstraint("reserved_quantity <= quantity", name="reserved_within_quantity"),
             CheckConstraint("lat BETWEEN -90 AND 90", name="lat_range"),
             CheckConstraint("lon BETWEEN -180 AND 180", name="lon_range"),
-            # The radius search: equality on status, a range on lat, then lon from the index.
-            Index(f"ix_{table}_search", "status", "lat", "lon"),
+            # The radius search: equality on status, a range on lat, lon filtered in the index,
+            # and id carried along so PostgreSQL can answer the prefilter from the index alone.
+            Index(f"ix_{table}_search", "status", "lat", "lon", "id"),
             Index(f"ix_{table}_material_status", "material_code", "status"),
         )
 

@@ -173,7 +173,7 @@ def upgrade():
         batch_op.create_index(batch_op.f('ix_demand_listing_material_code'), ['material_code'], unique=False)
         batch_op.create_index('ix_demand_listing_material_status', ['material_code', 'status'], unique=False)
         batch_op.create_index(batch_op.f('ix_demand_listing_project_id'), ['project_id'], unique=False)
-        batch_op.create_index('ix_demand_listing_search', ['status', 'lat', 'lon'], unique=False)
+        batch_op.create_index('ix_demand_listing_search', ['status', 'lat', 'lon', 'id'], unique=False)
 
     op.create_table('supply_listing',
     sa.Column('condition', sa.Enum('A', 'B', 'C', name='condition', native_enum=False, create_constraint=True, length=20), nullable=False),
@@ -213,7 +213,7 @@ def upgrade():
         batch_op.create_index(batch_op.f('ix_supply_listing_material_code'), ['material_code'], unique=False)
         batch_op.create_index('ix_supply_listing_material_status', ['material_code', 'status'], unique=False)
         batch_op.create_index(batch_op.f('ix_supply_listing_project_id'), ['project_id'], unique=False)
-        batch_op.create_index('ix_supply_listing_search', ['status', 'lat', 'lon'], unique=False)
+        batch_op.create_index('ix_supply_listing_search', ['status', 'lat', 'lon', 'id'], unique=False)
 
     op.create_table('listing_event',
     sa.Column('id', sa.Integer(), nullable=False),
