@@ -801,8 +801,7 @@ def find_problems(instance: Instance, result: MatchResult) -> Iterable[str]:  # 
 
     # Cost breakdown and objective
     terms["disposal_eur"] = sum(
-        (s.quantity - sent[s.id]) * mats[s.material].disposal_eur_per_unit
-        for s in instance.supply
+        (s.quantity - sent[s.id]) * mats[s.material].disposal_eur_per_unit for s in instance.supply
     )
     terms["new_purchase_eur"] = sum(
         (d.quantity - got[d.id]) * unmet_eur_per_unit(instance, mats[d.material])
@@ -817,8 +816,7 @@ def find_problems(instance: Instance, result: MatchResult) -> Iterable[str]:  # 
     reported_sum = sum(getattr(result.cost_breakdown, name) for name in terms)
     if not abs(reported_sum - result.objective_eur) <= accounting_tolerance(result.objective_eur):
         yield (
-            f"cost_breakdown adds up to {reported_sum!r}, "
-            f"objective_eur is {result.objective_eur!r}"
+            f"cost_breakdown adds up to {reported_sum!r}, objective_eur is {result.objective_eur!r}"
         )
     if not abs(result.objective_eur - total) <= tol:
         yield f"objective_eur {result.objective_eur!r}, recomputed {total!r}"
@@ -907,3 +905,388 @@ def as_match_result(instance: Instance, ref: RefSolution) -> MatchResult:
             demand_met_fraction=sum(got.values()) / demanded if demanded else 1.0,
         ),
     )
+
+
+# ---------------------------------------------------------------------------------------------
+# The same model at scale: routes enumerated with numpy (still independent of matcher.routes)
+# ---------------------------------------------------------------------------------------------
+
+
+def great_circle_km(
+    lat1: np.ndarray, lon1: np.ndarray, lat2: np.ndarray, lon2: np.ndarray
+) -> np.ndarray:
+    """geopy's ``great_circle`` formula (atan2 form, radius 6371.009 km), vectorised."""
+    la1, lo1, la2, lo2 = (np.radians(np.asarray(v, dtype=float)) for v in (lat1, lon1, lat2, lon2))
+    s1, c1, s2, c2 = np.sin(la1), np.cos(la1), np.sin(la2), np.cos(la2)
+    dl = lo2 - lo1
+    cdl, sdl = np.cos(dl), np.sin(dl)
+    d = np.arctan2(
+        np.sqrt((c2 * sdl) ** 2 + (c1 * s2 - s1 * c2 * cdl) ** 2), s1 * s2 + c1 * c2 * cdl
+    )
+    return EARTH_RADIUS_KM * d
+
+
+@dataclass
+class RouteTable:
+    """Routes as parallel numpy arrays (kind 0 direct, 1 through a depot, 2 from stock)."""
+
+    kind: np.ndarray
+    source: np.ndarray  # index into instance.supply (kinds 0, 1) or into the flat stock list (2)
+    demand: np.ndarray
+    depot: np.ndarray  # -1 for direct routes
+    pickup: np.ndarray  # days after today
+    delivery: np.ndarray
+    road_km: np.ndarray
+    transport_eur: np.ndarray  # per unit, as in Route
+    co2_eur: np.ndarray
+    co2_kg: np.ndarray
+    substitution_eur: np.ndarray
+    handling_eur: np.ndarray
+    holding_eur: np.ndarray
+    m3_per_unit: np.ndarray
+
+    def __len__(self) -> int:
+        return len(self.kind)
+
+    @property
+    def unit_cost_eur(self) -> np.ndarray:
+        return (
+            self.transport_eur
+            + self.co2_eur
+            + self.substitution_eur
+            + self.handling_eur
+            + self.holding_eur
+        )
+
+
+def _days(values: Iterable[date], today: date) -> np.ndarray:
+    t0 = today.toordinal()
+    return np.fromiter((v.toordinal() - t0 for v in values), dtype=np.int64)
+
+
+def route_table(instance: Instance) -> RouteTable:  # noqa: C901
+    """Every feasible route, like :func:`enumerate_routes`, built with numpy for large instances."""
+    mats = list(instance.materials)
+    midx = {m.code: i for i, m in enumerate(mats)}
+    n_m = len(mats)
+    cost = instance.cost
+    rf = cost.road_factor
+    kg = np.array([m.kg_per_unit for m in mats])
+    m3 = np.array([m.m3_per_unit for m in mats])
+    # penalty[demanded, supplied]; NaN where not allowed
+    penalty = np.full((n_m, n_m), np.nan)
+    for i, m in enumerate(mats):
+        penalty[i, i] = 0.0
+        for sub in m.substitutes:
+            penalty[i, midx[sub.code]] = sub.penalty_eur_per_unit
+    eur_km = cost.transport_eur_per_tonne_km
+    co2_kg_km = cost.co2_kg_per_tonne_km
+    co2_eur_km = co2_kg_km / 1000.0 * cost.co2_price_eur_per_tonne
+
+    S, D, K = instance.supply, instance.demand, instance.depots
+    s_mat = np.array([midx[s.material] for s in S], dtype=np.int64)
+    s_rank = np.array([_rank(s.condition) for s in S], dtype=np.int64)
+    s_lat = np.array([s.lat for s in S], dtype=float)
+    s_lon = np.array([s.lon for s in S], dtype=float)
+    s_from = _days((s.available_from for s in S), instance.today)
+    s_until = _days((s.available_until for s in S), instance.today)
+    d_mat = np.array([midx[d.material] for d in D], dtype=np.int64)
+    d_rank = np.array([_rank(d.min_condition) for d in D], dtype=np.int64)
+    d_lat = np.array([d.lat for d in D], dtype=float)
+    d_lon = np.array([d.lon for d in D], dtype=float)
+    d_from = _days((d.needed_from for d in D), instance.today)
+    d_until = _days((d.needed_until for d in D), instance.today)
+    d_limit = np.array([demand_limit_km(instance, d) for d in D], dtype=float)
+    k_lat = np.array([k.lat for k in K], dtype=float)
+    k_lon = np.array([k.lon for k in K], dtype=float)
+    k_hand = np.array([k.handling_eur_per_tonne for k in K], dtype=float)
+    k_hold = np.array([k.holding_eur_per_m3_day for k in K], dtype=float)
+
+    parts: list[dict[str, np.ndarray]] = []
+
+    def add(
+        kind: int,
+        src: np.ndarray,
+        dem: np.ndarray,
+        dep: np.ndarray,
+        p: np.ndarray,
+        q: np.ndarray,
+        km: np.ndarray,
+        mat: np.ndarray,
+        pen: np.ndarray,
+    ) -> None:
+        t = kg[mat] / 1000.0
+        hand = np.zeros(len(src))
+        hold = np.zeros(len(src))
+        if kind == 1:
+            hand = k_hand[dep] * t
+            hold = k_hold[dep] * m3[mat] * (q - p)
+        parts.append(
+            {
+                "kind": np.full(len(src), kind, dtype=np.int64),
+                "source": src,
+                "demand": dem,
+                "depot": dep,
+                "pickup": p,
+                "delivery": q,
+                "road_km": km,
+                "transport_eur": t * km * eur_km,
+                "co2_eur": t * km * co2_eur_km,
+                "co2_kg": t * km * co2_kg_km,
+                "substitution_eur": pen,
+                "handling_eur": hand,
+                "holding_eur": hold,
+                "m3_per_unit": m3[mat],
+            }
+        )
+
+    def requirements_ok(dem: np.ndarray, items: list[Any], src: np.ndarray) -> np.ndarray:
+        ok = np.ones(len(dem), dtype=bool)
+        for j in np.nonzero([bool(D[int(x)].requirements) for x in dem])[0] if len(dem) else []:
+            d = D[int(dem[j])]
+            attrs = items[int(src[j])].attributes
+            ok[j] = all(_requirement_met(r, attrs.get(n)) for n, r in d.requirements.items())
+        return ok
+
+    # Supply x demand pairs, material by material
+    s_by_mat = [np.nonzero(s_mat == i)[0] for i in range(n_m)]
+    if len(S) and len(D):
+        k_km_s = (
+            rf * great_circle_km(s_lat[:, None], s_lon[:, None], k_lat[None, :], k_lon[None, :])
+            if len(K)
+            else np.zeros((len(S), 0))
+        )
+        k_km_d = (
+            rf * great_circle_km(k_lat[:, None], k_lon[:, None], d_lat[None, :], d_lon[None, :])
+            if len(K)
+            else np.zeros((0, len(D)))
+        )
+        for dm in range(n_m):
+            dd = np.nonzero(d_mat == dm)[0]
+            if not len(dd):
+                continue
+            for sm in np.nonzero(~np.isnan(penalty[dm]))[0]:
+                ss = s_by_mat[sm]
+                if not len(ss):
+                    continue
+                si = np.repeat(ss, len(dd))
+                di = np.tile(dd, len(ss))
+                keep = s_rank[si] >= d_rank[di]
+                plo = np.maximum(s_from[si], 0)
+                time_ok = (plo <= s_until[si]) & (np.maximum(d_from[di], plo) <= d_until[di])
+                keep &= time_ok
+                si, di = si[keep], di[keep]
+                keep = requirements_ok(di, list(S), si)
+                si, di = si[keep], di[keep]
+                if not len(si):
+                    continue
+                pen = np.full(len(si), penalty[dm, sm])
+                mat = np.full(len(si), sm, dtype=np.int64)
+                km = rf * great_circle_km(s_lat[si], s_lon[si], d_lat[di], d_lon[di])
+                plo = np.maximum(s_from[si], 0)
+                t = np.maximum(plo, d_from[di])
+                direct = (t <= np.minimum(s_until[si], d_until[di])) & (km <= d_limit[di])
+                add(
+                    0,
+                    si[direct],
+                    di[direct],
+                    np.full(int(direct.sum()), -1),
+                    t[direct],
+                    t[direct],
+                    km[direct],
+                    mat[direct],
+                    pen[direct],
+                )
+                if not len(K):
+                    continue
+                shared = np.maximum(plo, d_from[di])
+                overlap = shared <= np.minimum(s_until[si], d_until[di])
+                p = np.where(overlap, shared, s_until[si])
+                q = np.where(overlap, shared, d_from[di])
+                ok = (k_km_s[si] <= cost.max_distance_km) & (
+                    k_km_d[:, di].T <= d_limit[di][:, None]
+                )
+                pi, ki = np.nonzero(ok)
+                add(
+                    1,
+                    si[pi],
+                    di[pi],
+                    ki,
+                    p[pi],
+                    q[pi],
+                    k_km_s[si[pi], ki] + k_km_d[ki, di[pi]],
+                    mat[pi],
+                    pen[pi],
+                )
+
+    # Stock: flat list of items with their depot
+    stock_items = [(item, ki) for ki, k in enumerate(K) for item in k.stock]
+    if stock_items and len(D):
+        q_all = np.maximum(d_from, 0)
+        ok_day = q_all <= d_until
+        for flat, (item, ki) in enumerate(stock_items):
+            sm = midx[item.material]
+            km = rf * great_circle_km(k_lat[ki], k_lon[ki], d_lat, d_lon)
+            keep = (
+                ok_day
+                & ~np.isnan(penalty[d_mat, sm])
+                & (_rank(item.condition) >= d_rank)
+                & (km <= d_limit)
+            )
+            di = np.nonzero(keep)[0]
+            src = np.full(len(di), flat, dtype=np.int64)
+            di = di[requirements_ok(di, [item], np.zeros(len(di), dtype=np.int64))]
+            src = src[: len(di)]
+            add(
+                2,
+                src,
+                di,
+                np.full(len(di), ki, dtype=np.int64),
+                q_all[di],
+                q_all[di],
+                km[di],
+                np.full(len(di), sm, dtype=np.int64),
+                penalty[d_mat[di], sm],
+            )
+
+    names = list(RouteTable.__dataclass_fields__)
+    if not parts:
+        return RouteTable(**{n: np.zeros(0) for n in names})
+    return RouteTable(**{n: np.concatenate([p[n] for p in parts]) for n in names})
+
+
+@dataclass(frozen=True)
+class FastSolution:
+    """The large-instance reference: optimum (or bracket, when a time limit stopped it)."""
+
+    objective_eur: float
+    lower_bound_eur: float  # == objective_eur when proven optimal
+    proven: bool
+    lp_relaxation_eur: float | None
+    n_routes: int
+    n_capacity_rows: int
+    quantities: np.ndarray
+    table: RouteTable = field(repr=False)
+
+
+def reference_milp_fast(
+    instance: Instance, *, time_limit_s: float | None = None, lp: bool = False
+) -> FastSolution:
+    """:func:`reference_milp` for large instances: numpy route table, event-day capacity rows.
+
+    Depot occupancy only rises on a pick-up day, so the daily capacity constraint holds on every
+    day iff it holds on ``today`` and on each pick-up day of a route through that depot (on any
+    other day, the routes present are a subset of those present on the last such day before it,
+    and no less stock has left).
+    """
+    tab = route_table(instance)
+    mats = instance.material_by_code()
+    n = len(tab)
+    s_disp = np.array([mats[s.material].disposal_eur_per_unit for s in instance.supply])
+    s_qty = np.array([s.quantity for s in instance.supply], dtype=float)
+    d_unmet = np.array([unmet_eur_per_unit(instance, mats[d.material]) for d in instance.demand])
+    d_qty = np.array([d.quantity for d in instance.demand], dtype=float)
+    stock_items = [item for k in instance.depots for item in k.stock]
+    st_qty = np.array([i.quantity for i in stock_items], dtype=float)
+    constant = float(s_disp @ s_qty + d_unmet @ d_qty)
+    if n == 0:
+        return FastSolution(constant, constant, True, constant, 0, 0, np.zeros(0), tab)
+    is_stock = tab.kind == 2
+    # Per source: a supply unit routed saves its disposal; stock that stays costs nothing.
+    src_disp = np.zeros(n)
+    src_disp[~is_stock] = s_disp[tab.source[~is_stock]]
+    src_qty = np.zeros(n)
+    src_qty[~is_stock] = s_qty[tab.source[~is_stock]]
+    src_qty[is_stock] = st_qty[tab.source[is_stock]]
+    c = tab.unit_cost_eur - d_unmet[tab.demand] - src_disp
+    cols = np.arange(n)
+    n_s, n_d, n_st = len(instance.supply), len(instance.demand), len(stock_items)
+    # supply rows [0, n_s), stock rows [n_s, n_s + n_st), demand rows after
+    src_row = np.where(is_stock, n_s + tab.source, tab.source)
+    ri = [src_row, n_s + n_st + tab.demand]
+    ci = [cols, cols]
+    vals = [np.ones(n), np.ones(n)]
+    rhs = [s_qty, st_qty, d_qty]
+    n_rows = n_s + n_st + n_d
+    n_cap = 0
+    for ki, k in enumerate(instance.depots):
+        stock_m3 = sum(i.quantity * mats[i.material].m3_per_unit for i in k.stock)
+        dep = np.nonzero((tab.depot == ki) & (tab.kind == 1))[0]
+        stk = np.nonzero((tab.depot == ki) & is_stock)[0]
+        if not len(dep):
+            continue  # stock alone fits (input rule) and only ever leaves
+        events = np.unique(np.concatenate([[0], tab.pickup[dep]]))
+        lo = np.searchsorted(events, tab.pickup[dep], "left")
+        hi = np.searchsorted(events, tab.delivery[dep], "left")
+        cnt = hi - lo
+        r = np.repeat(lo - np.cumsum(cnt) + cnt, cnt) + np.arange(cnt.sum())
+        ri.append(n_rows + r)
+        ci.append(np.repeat(dep, cnt))
+        vals.append(np.repeat(tab.m3_per_unit[dep], cnt))
+        lo2 = np.searchsorted(events, tab.delivery[stk], "left")
+        cnt2 = len(events) - lo2
+        r2 = np.repeat(lo2 - np.cumsum(cnt2) + cnt2, cnt2) + np.arange(cnt2.sum())
+        ri.append(n_rows + r2)
+        ci.append(np.repeat(stk, cnt2))
+        vals.append(-np.repeat(tab.m3_per_unit[stk], cnt2))
+        rhs.append(np.full(len(events), k.capacity_m3 - stock_m3))
+        n_rows += len(events)
+        n_cap += len(events)
+    a = sp.csr_matrix(
+        (np.concatenate(vals), (np.concatenate(ri), np.concatenate(ci))), shape=(n_rows, n)
+    )
+    row_ub = np.concatenate(rhs)
+    ub = np.minimum(src_qty, d_qty[tab.demand])
+    options: dict[str, Any] = {"mip_rel_gap": 0.0, "presolve": True}
+    if time_limit_s is not None:
+        options["time_limit"] = time_limit_s
+    res = milp(
+        c,
+        integrality=np.ones(n),
+        bounds=Bounds(np.zeros(n), ub),
+        constraints=[LinearConstraint(a, -np.inf, row_ub)],
+        options=options,
+    )
+    if res.x is None:
+        raise RuntimeError(f"reference solve failed: {res.status} {res.message}")
+    x = np.rint(res.x)
+    proven = res.status == 0
+    bound = getattr(res, "mip_dual_bound", None)
+    lower = constant + float(bound) if (bound is not None and not proven) else None
+    objective = _table_objective(instance, tab, x)
+    lp_value = None
+    if lp:
+        lp_res = milp(
+            c,
+            integrality=np.zeros(n),
+            bounds=Bounds(np.zeros(n), ub),
+            constraints=[LinearConstraint(a, -np.inf, row_ub)],
+        )
+        lp_value = constant + float(lp_res.fun)
+    return FastSolution(
+        objective_eur=objective,
+        lower_bound_eur=objective if proven else (lower if lower is not None else -np.inf),
+        proven=proven,
+        lp_relaxation_eur=lp_value,
+        n_routes=n,
+        n_capacity_rows=n_cap,
+        quantities=x.astype(np.int64),
+        table=tab,
+    )
+
+
+def _table_objective(instance: Instance, tab: RouteTable, x: np.ndarray) -> float:
+    """The spec's objective of route quantities x, summed term by term."""
+    mats = instance.material_by_code()
+    is_stock = tab.kind == 2
+    sent = np.bincount(tab.source[~is_stock], weights=x[~is_stock], minlength=len(instance.supply))
+    got = np.bincount(tab.demand, weights=x, minlength=len(instance.demand))
+    disposal = sum(
+        (s.quantity - sent[i]) * mats[s.material].disposal_eur_per_unit
+        for i, s in enumerate(instance.supply)
+    )
+    new = sum(
+        (d.quantity - got[i]) * unmet_eur_per_unit(instance, mats[d.material])
+        for i, d in enumerate(instance.demand)
+    )
+    return float(x @ tab.unit_cost_eur) + float(disposal) + float(new)
