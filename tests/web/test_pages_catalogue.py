@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.web.site_fixtures import accounts, field_error, field_value, log_in, text_of  # noqa: F401
+from tests.web.page_helpers import field_error, field_value, log_in, text_of
 
 PAGES = ["/catalogue/", "/catalogue/tile-30x30", "/catalogue/tile-30x30/edit"]
 
@@ -18,25 +18,25 @@ def test_anonymous_visitors_are_sent_to_the_login_page(client, path):
 
 @pytest.mark.parametrize("role", ["lead", "depot"])
 @pytest.mark.parametrize("path", PAGES)
-def test_other_roles_are_refused(client, accounts, role, path):
-    log_in(client, accounts.by_role(role))
+def test_other_roles_are_refused(client, users, role, path):
+    log_in(client, users[role])
     response = client.get(path)
     assert response.status_code == 403
     assert "Niet toegestaan" in text_of(response)
 
 
 @pytest.mark.parametrize("role", ["lead", "depot"])
-def test_other_roles_cannot_post_an_edit(client, accounts, db, role):
+def test_other_roles_cannot_post_an_edit(client, users, db, role):
     from web.models import Material
 
-    log_in(client, accounts.by_role(role))
+    log_in(client, users[role])
     response = client.post("/catalogue/tile-30x30/edit", data={"new_price_eur_per_unit": "99"})
     assert response.status_code == 403
     assert db.session.get(Material, "tile-30x30").new_price_eur_per_unit == 1.0
 
 
-def test_the_coordinator_sees_every_material_and_the_carbon_chart(client, accounts):
-    log_in(client, accounts.coordinator)
+def test_the_coordinator_sees_every_material_and_the_carbon_chart(client, users):
+    log_in(client, users["coord"])
     response = client.get("/catalogue/")
     assert response.status_code == 200
     page = text_of(response)
@@ -45,15 +45,15 @@ def test_the_coordinator_sees_every_material_and_the_carbon_chart(client, accoun
     assert "Materiaalcatalogus" in page
 
 
-def test_the_catalogue_filters_by_family(client, accounts):
-    log_in(client, accounts.coordinator)
+def test_the_catalogue_filters_by_family(client, users):
+    log_in(client, users["coord"])
     page = text_of(client.get("/catalogue/?family=timber"))
     assert "Betontegel" not in page
     assert "Steigerplank" in page or "steigerplank" in page.lower()
 
 
-def test_an_unknown_material_is_a_404(client, accounts):
-    log_in(client, accounts.coordinator)
+def test_an_unknown_material_is_a_404(client, users):
+    log_in(client, users["coord"])
     assert client.get("/catalogue/no-such-thing").status_code == 404
     assert client.get("/catalogue/no-such-thing/edit").status_code == 404
 
@@ -79,10 +79,10 @@ def _edit_data(db, code="tile-30x30", **changes):  # type: ignore[no-untyped-def
     return data
 
 
-def test_the_coordinator_edits_a_price(client, accounts, db):
+def test_the_coordinator_edits_a_price(client, users, db):
     from web.models import Material
 
-    log_in(client, accounts.coordinator)
+    log_in(client, users["coord"])
     response = client.post(
         "/catalogue/tile-30x30/edit", data=_edit_data(db, new_price_eur_per_unit="1.35")
     )
@@ -105,7 +105,7 @@ def test_the_coordinator_edits_a_price(client, accounts, db):
     ],
 )
 def test_a_bad_figure_is_named_kept_and_nothing_is_written(
-    client, accounts, db, field, typed, message
+    client, users, db, field, typed, message
 ):
     from web.models import Material
 
@@ -113,7 +113,7 @@ def test_a_bad_figure_is_named_kept_and_nothing_is_written(
         c.name: getattr(db.session.get(Material, "tile-30x30"), c.name)
         for c in Material.__table__.columns
     }
-    log_in(client, accounts.coordinator)
+    log_in(client, users["coord"])
     response = client.post("/catalogue/tile-30x30/edit", data=_edit_data(db, **{field: typed}))
     assert response.status_code == 422
     assert message in (field_error(response, field) or "")

@@ -32,7 +32,8 @@ class MaterialForm(FlaskForm):
         validators=[DataRequired(message=_l("This field is required.")), Length(max=200)],
     )
     family = StringField(
-        _l("Family"), validators=[DataRequired(message=_l("This field is required.")), Length(max=64)]
+        _l("Family"),
+        validators=[DataRequired(message=_l("This field is required.")), Length(max=64)],
     )
     eural_code = StringField(
         _l("European List of Waste code"),
@@ -68,5 +69,9 @@ class MaterialForm(FlaskForm):
         data: dict[str, object] = {}
         for name in self.SERVICE_FIELDS:
             value = getattr(self, name).data
-            data[name] = float(value) if isinstance(value, int | float) or hasattr(value, "as_tuple") else value
+            data[name] = (
+                float(value)
+                if isinstance(value, int | float) or hasattr(value, "as_tuple")
+                else value
+            )
         return data

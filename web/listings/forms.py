@@ -29,28 +29,8 @@ from wtforms.validators import (
 )
 from wtforms.widgets import CheckboxInput, ListWidget
 
+from web.main.display import CONDITION_LABELS, MOUNTING_LABELS
 from web.models import Condition, Mounting
-
-CONDITION_LABELS = {
-    "A": _l("A: as new"),
-    "B": _l("B: used, good"),
-    "C": _l("C: usable"),
-}
-MOUNTING_LABELS = {
-    "loose": _l("Loose"),
-    "bolted": _l("Bolted or screwed"),
-    "mortared": _l("Mortared"),
-    "glued": _l("Glued"),
-}
-STATUS_LABELS = {
-    "draft": _l("Draft"),
-    "open": _l("Open"),
-    "partly_matched": _l("Partly matched"),
-    "reserved": _l("Reserved"),
-    "closed": _l("Closed"),
-    "withdrawn": _l("Withdrawn"),
-}
-KIND_LABELS = {"supply": _l("Offered"), "demand": _l("Wanted")}
 
 _REQUIRED_NUMBER = _l("Enter a whole number.")
 _DATE = _l("Enter a date as YYYY-MM-DD.")
@@ -78,7 +58,14 @@ class WholeNumberField(_OwnParseMessage, IntegerField):
 
 
 class NumberField(_OwnParseMessage, DecimalField):
+    """A decimal number; a Dutch decimal comma ("12,5") is read as a point."""
+
     parse_message = _l("Enter a number, like 25 or 12.5.")
+
+    def process_formdata(self, valuelist):  # type: ignore[no-untyped-def]
+        if valuelist and isinstance(valuelist[0], str) and valuelist[0].count(",") == 1:
+            valuelist = [valuelist[0].replace(",", ".").strip(), *valuelist[1:]]
+        super().process_formdata(valuelist)
 
 
 class DayField(_OwnParseMessage, DateField):
@@ -106,7 +93,10 @@ class NoCsrfForm(FlaskForm):
 
 
 class SearchForm(NoCsrfForm):
-    q = SearchField(_l("Material or family"), validators=[Optional(), Length(max=100)])
+    q = SearchField(
+        _l("Search words"),
+        validators=[Optional(), Length(max=100, message=_l("Use at most 100 characters."))],
+    )
     material = SelectField(_l("Material"), choices=[], validators=[Optional()])
     family = SelectField(_l("Family"), choices=[], validators=[Optional()])
     condition = SelectField(
@@ -115,8 +105,8 @@ class SearchForm(NoCsrfForm):
         validators=[Optional()],
     )
     postcode = StringField(
-        _l("Postcode or place"),
-        validators=[Optional(), Length(max=100)],
+        _l("Near postcode or place"),
+        validators=[Optional(), Length(max=100, message=_l("Use at most 100 characters."))],
         render_kw={"autocomplete": "postal-code", "placeholder": "7511"},
     )
     radius_km = WholeNumberField(
@@ -169,7 +159,7 @@ class ListingForm(FlaskForm):
         _l("Description"),
         validators=[Optional(), Length(max=5000, message=_l("Use at most 5000 characters."))],
     )
-    postcode = StringField(
+    location = StringField(
         _l("Postcode or place (if not at the project)"),
         validators=[Optional(), Length(max=100)],
         render_kw={"autocomplete": "postal-code"},
@@ -209,12 +199,8 @@ class DemandForm(ListingForm):
     accepted_mountings = MultiCheckboxField(
         _l("Accepted ways of fixing (none ticked: any)"), validators=[Optional()]
     )
-    needed_from = DayField(
-        _l("Needed from"), validators=[InputRequired(message=_DATE)]
-    )
-    needed_until = DayField(
-        _l("Needed until"), validators=[InputRequired(message=_DATE)]
-    )
+    needed_from = DayField(_l("Needed from"), validators=[InputRequired(message=_DATE)])
+    needed_until = DayField(_l("Needed until"), validators=[InputRequired(message=_DATE)])
     max_distance_km = NumberField(
         _l("Maximum distance (km)"),
         places=None,

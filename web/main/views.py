@@ -3,12 +3,18 @@
 from __future__ import annotations
 
 from flask import Blueprint, current_app, render_template
-from flask_babel import get_locale
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from werkzeug.exceptions import default_exceptions
 
-from web.listings.forms import CONDITION_LABELS, KIND_LABELS, MOUNTING_LABELS, STATUS_LABELS
+from web.main.display import (
+    CONDITION_LABELS,
+    EVENT_LABELS,
+    KIND_LABELS,
+    MOUNTING_LABELS,
+    STATUS_LABELS,
+    material_name,
+)
 
 bp = Blueprint("main", __name__)
 
@@ -32,8 +38,10 @@ ERROR_TEXT = {
     413: (_l("Too large"), _l("What you sent is too large.")),
     422: (_l("Check your input"), _l("Some of what you sent is not valid.")),
     429: (_l("Too many requests"), _l("Please wait a moment and try again.")),
-    500: (_l("Something went wrong"),
-          _l("An unexpected error occurred. It has been logged; please try again later.")),
+    500: (
+        _l("Something went wrong"),
+        _l("An unexpected error occurred. It has been logged; please try again later."),
+    ),
 }
 
 
@@ -64,14 +72,6 @@ def error_text(code: int, message: object | None = None) -> tuple[object, object
     return heading, sentence, detail
 
 
-def material_name(material: object) -> str:
-    """A catalogue material's name in the page's language (Dutch, else English)."""
-    locale = get_locale()
-    if locale is not None and locale.language == "nl":
-        return str(getattr(material, "name_nl", "") or getattr(material, "name", ""))
-    return str(getattr(material, "name", "") or getattr(material, "name_nl", ""))
-
-
 @bp.app_context_processor
 def site_context() -> dict[str, object]:
     return {
@@ -83,6 +83,7 @@ def site_context() -> dict[str, object]:
         "condition_labels": CONDITION_LABELS,
         "mounting_labels": MOUNTING_LABELS,
         "kind_labels": KIND_LABELS,
+        "event_labels": EVENT_LABELS,
     }
 
 

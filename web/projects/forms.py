@@ -23,7 +23,10 @@ class ProjectForm(FlaskForm):
     )
     postcode = StringField(
         _l("Postcode"),
-        validators=[Optional(), Length(max=10, message=_l("Enter a Dutch postcode such as 7511 AB."))],
+        validators=[
+            Optional(),
+            Length(max=10, message=_l("Enter a Dutch postcode such as 7511 AB.")),
+        ],
         render_kw={"autocomplete": "postal-code", "placeholder": "7511 AB"},
     )
     place = StringField(
