@@ -33,6 +33,8 @@ def _app_session(tmp_path_factory: pytest.TempPathFactory):  # type: ignore[no-u
 
     app = create_app(testing(_test_database_url(tmp_path_factory)))
     with app.app_context():
+        if db.engine.dialect.name == "sqlite":
+            _sqlite_without_fsync(db.engine)
         # A database left over from an earlier run: drop everything, then migrate from scratch.
         stale = MetaData()
         stale.reflect(bind=db.engine)
@@ -41,6 +43,20 @@ def _app_session(tmp_path_factory: pytest.TempPathFactory):  # type: ignore[no-u
     yield app
     with app.app_context():
         db.engine.dispose()
+
+
+def _sqlite_without_fsync(engine) -> None:  # type: ignore[no-untyped-def]
+    """A test database need not survive a power cut; skipping fsync makes commits ~10x cheaper."""
+    from sqlalchemy import event
+
+    @event.listens_for(engine, "connect")
+    def _fast(dbapi_connection, _record):  # type: ignore[no-untyped-def]
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA synchronous=OFF")
+        cursor.execute("PRAGMA journal_mode=MEMORY")
+        cursor.close()
+
+    engine.dispose()
 
 
 def _empty_all_tables() -> None:
