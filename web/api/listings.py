@@ -55,7 +55,9 @@ def search_args(kind: ListingKind, args: dict[str, Any]) -> dict[str, Any]:
 def make_blueprint(kind: ListingKind) -> Blueprint:
     conf = KINDS[kind]
     name = kind.value
-    blp = Blueprint(f"api_{name}", __name__, url_prefix=f"/api/v1/{name}", description=conf["description"])
+    blp = Blueprint(
+        f"api_{name}", __name__, url_prefix=f"/api/v1/{name}", description=conf["description"]
+    )
 
     @blp.route("")
     class Listings(MethodView):
