@@ -478,3 +478,6 @@ __all__ = [
     "SupplyListing",
     "User",
 ]
+
+# Issue 4: depots, stock ledger, match runs, proposals and the outbox (their own module).
+from web.models_matching import *  # noqa: E402, F401, F403
