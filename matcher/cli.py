@@ -205,9 +205,15 @@ def validate_command(instance_path: Path) -> None:
 
 
 @main.command("generate")
-@click.option("--supply", "n_supply", type=click.IntRange(min=0), required=True, help="Listings.")
-@click.option("--demand", "n_demand", type=click.IntRange(min=0), required=True, help="Listings.")
-@click.option("--depots", "n_depots", type=click.IntRange(min=0), default=0, show_default=True)
+@click.option(
+    "--supply", "n_supply", type=click.IntRange(min=0), required=True, help="Supply listings."
+)
+@click.option(
+    "--demand", "n_demand", type=click.IntRange(min=0), required=True, help="Demand listings."
+)
+@click.option(
+    "--depots", "n_depots", type=click.IntRange(min=0), default=0, show_default=True, help="Depots."
+)
 @click.option("--seed", type=int, default=0, show_default=True, help="Same seed, same instance.")
 @click.option(
     "--today",

@@ -402,9 +402,9 @@ class RowSchema(Schema):
         unknown = EXCLUDE
 
     @classmethod
-    def row_problems(cls, values: dict[str, Any]) -> Iterator[tuple[str, str]]:
+    def row_problems(cls, values: dict[str, Any]) -> Iterable[tuple[str, str]]:
         """(field, message) for every rule relating fields of one valid row."""
-        return iter(())
+        return ()
 
     @classmethod
     def make(cls, values: dict[str, Any]) -> Any:
@@ -470,10 +470,11 @@ class MaterialSchema(RowSchema):
         return Material(**values)
 
 
-def _window(start: str, end: str) -> Callable[[dict[str, Any]], Iterator[tuple[str, str]]]:
-    def problems(values: dict[str, Any]) -> Iterator[tuple[str, str]]:
+def _window(start: str, end: str) -> Callable[[dict[str, Any]], Iterable[tuple[str, str]]]:
+    def problems(values: dict[str, Any]) -> Iterable[tuple[str, str]]:
         if values[start] > values[end]:
-            yield end, f"must not be before {start}"
+            return [(end, f"must not be before {start}")]
+        return ()
 
     return problems
 
