@@ -15,7 +15,8 @@ from jinja2 import TemplateNotFound
 from werkzeug.exceptions import HTTPException, InternalServerError
 
 from web import config as settings
-from web.extensions import api, babel, csrf, db, login_manager, migrate, select_locale
+from web.extensions import babel, csrf, db, login_manager, migrate, select_locale
+from web.extensions import api as smorest_api  # not `api`: the web.api package would shadow it
 
 log = logging.getLogger(__name__)
 
@@ -57,7 +58,7 @@ def register_extensions(app: Flask) -> None:
     login_manager.init_app(app)
     csrf.init_app(app)
     babel.init_app(app, locale_selector=select_locale)
-    api.init_app(app)
+    smorest_api.init_app(app)
     if app.config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite"):
         _sqlite_foreign_keys(app)
 
@@ -141,7 +142,7 @@ def register_error_handlers(app: Flask) -> None:
         if error.code is None or error.code < 400:
             return error
         if _wants_json():
-            return api.handle_http_exception(error)
+            return smorest_api.handle_http_exception(error)
         return render_html_error(error.code, None)
 
     def handle_service(error: ServiceError):  # type: ignore[no-untyped-def]
@@ -162,7 +163,7 @@ def register_error_handlers(app: Flask) -> None:
         log.error("Unhandled error on %s %s", request.method, request.path, exc_info=original)
         db.session.rollback()
         if _wants_json():
-            return api.handle_http_exception(InternalServerError())
+            return smorest_api.handle_http_exception(InternalServerError())
         return render_html_error(500, None)
 
     app.register_error_handler(HTTPException, handle_http)
