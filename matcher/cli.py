@@ -228,6 +228,13 @@ def validate_command(instance_path: Path) -> None:
     required=True,
     help="Write the instance JSON here (atomically).",
 )
+@click.option(
+    "--regime",
+    default="default",
+    show_default=True,
+    help="Instance flavour, passed to matcher.generate: default, tight (depot room binds), "
+    "substitution or nodepots.",
+)
 @click.option("-q", "--quiet", is_flag=True, help="No progress lines on stderr.")
 def generate_command(
     n_supply: int,
@@ -236,6 +243,7 @@ def generate_command(
     seed: int,
     today: datetime | None,
     output: Path,
+    regime: str,
     quiet: bool,
 ) -> None:
     """Generate a random but plausible instance and write it to -o as JSON.
@@ -247,9 +255,12 @@ def generate_command(
     from matcher.generate import generate_instance  # lazy: only this command needs it
 
     day: date | None = today.date() if today is not None else None
-    data: dict[str, Any] = generate_instance(
-        n_supply, n_demand, n_depots, seed, today=day, progress=_progress(quiet)
-    )
+    try:
+        data: dict[str, Any] = generate_instance(
+            n_supply, n_demand, n_depots, seed, today=day, regime=regime, progress=_progress(quiet)
+        )
+    except ValueError as error:  # the generator's own argument checks, e.g. an unknown regime
+        raise click.UsageError(str(error)) from None
     try:
         instance = parse_instance(data)
     except InstanceError as error:

@@ -227,6 +227,14 @@ def test_generate_refuses_an_output_in_a_missing_directory(tmp_path: Path) -> No
     assert not output.parent.exists()
 
 
+def test_generate_refuses_an_unknown_regime(tmp_path: Path) -> None:  # needs generate
+    output = tmp_path / "instance.json"
+    result = run("generate", "--supply", "3", "--demand", "3", "--regime", "chaos", "-o", output)
+    assert result.exit_code == 2
+    assert "regime" in result.stderr
+    assert not output.exists()
+
+
 def test_generate_writes_an_instance_that_validates(tmp_path: Path) -> None:  # needs generate
     output = tmp_path / "instance.json"
     args = ["--supply", "40", "--demand", "30", "--depots", "2", "--seed", "5", "-q"]
