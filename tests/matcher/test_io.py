@@ -225,6 +225,16 @@ def test_the_fast_engine_and_marshmallow_agree_on_listings(
             assert fast_objects == slow_objects
 
 
+def test_both_engines_read_nulls_and_unknown_keys_alike(example: dict[str, Any]) -> None:
+    example["supply"][0].update(condition=None, attributes=None, colour="red")
+    example["demand"][0].update(max_distance_km=None, min_condition=None, note={"x": [1]})
+    example["demand"][1]["requirements"]["width_m"] = None
+    for schema, key in ((SupplySchema, "supply"), (DemandSchema, "demand")):
+        fast = load_rows(schema, example[key], key)
+        assert fast == load_rows_marshmallow(schema, example[key], key)
+        assert fast[1] == [] and len(fast[0]) == 2
+
+
 def test_the_example_instance_validates() -> None:
     instance = load_instance(EXAMPLE_INSTANCE)
     assert instance.today == date(2027, 3, 1)
