@@ -6,7 +6,7 @@ PY := $(VENV)/bin/python
 PG_TEST_URL ?= postgresql+psycopg://postgres@127.0.0.1:5432/test
 SEED ?= 7
 
-.PHONY: install demo test test-sqlite test-postgres bench lint typecheck clean
+.PHONY: install demo test test-sqlite test-postgres bench lint typecheck clean translations
 
 install: $(VENV)/.installed
 
@@ -41,3 +41,12 @@ typecheck: install
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache .hypothesis
+
+# The site's texts. The .po and the compiled .mo files are committed, so a fresh clone needs no
+# build step; tests/web/test_translations.py fails when a text has no Dutch translation or a .mo
+# is stale. After adding texts: make translations, translate the new ids in nl's .po, run it again.
+translations: install
+	$(VENV)/bin/pybabel extract -F babel.cfg -k _l -k lazy_gettext --no-location --sort-output \
+		--project=MaterialMatch -o web/translations/messages.pot .
+	$(VENV)/bin/pybabel update -i web/translations/messages.pot -d web/translations -N --ignore-obsolete
+	$(VENV)/bin/pybabel compile -d web/translations --statistics

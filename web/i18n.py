@@ -11,7 +11,7 @@ from __future__ import annotations
 from urllib.parse import urlencode
 
 from flask import Flask, current_app, request, session
-from flask_babel import get_locale
+from flask_babel import get_locale, refresh
 
 LANGUAGE_NAMES = {"nl": "Nederlands", "en": "English"}
 
@@ -22,6 +22,9 @@ def _languages() -> list[str]:
 
 def remember_language() -> None:
     """Store ``?lang=`` in the session, so the choice holds on the next pages."""
+    # Flask-Babel caches the locale on ``g``; when an app context outlives one request (tests,
+    # CLI-driven clients) that cache would carry the last request's language into this one.
+    refresh()
     asked = request.args.get("lang")
     if asked in _languages() and session.get("lang") != asked:
         session["lang"] = asked

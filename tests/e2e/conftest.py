@@ -85,7 +85,9 @@ def _page(browser, viewport: dict[str, int], **options):  # type: ignore[no-unty
     page.on("pageerror", lambda exc: problems.append(f"page error: {exc}"))
 
     def on_console(msg):  # type: ignore[no-untyped-def]
-        if msg.type == "error":
+        # 4xx answers are expected (a form with errors is a 422); the browser logs them as
+        # "Failed to load resource". Anything else logged as an error is a real problem.
+        if msg.type == "error" and not msg.text.startswith("Failed to load resource"):
             problems.append(f"console error: {msg.text}")
 
     page.on("console", on_console)

@@ -42,6 +42,9 @@ class _OwnParseMessage:
     parse_message: object
 
     def process_formdata(self, valuelist):  # type: ignore[no-untyped-def]
+        if not valuelist or not str(valuelist[0]).strip():
+            self.data = None  # type: ignore[attr-defined]  # blank: for Optional/InputRequired
+            return
         try:
             super().process_formdata(valuelist)  # type: ignore[misc]
         except ValueError as exc:

@@ -37,6 +37,13 @@ EVENT_LABELS = {
     "delivered": _l("delivered"),
 }
 
+UNIT_LABELS = {"pcs": _l("pcs"), "m": "m", "m2": "m²", "m3": "m³", "t": "t"}
+
+
+def unit_label(unit: str) -> str:
+    """A catalogue unit as people write it: "m2" -> "m²", "pcs" -> "stuks" in Dutch."""
+    return str(UNIT_LABELS.get(unit, unit))
+
 
 def material_name(material: object) -> str:
     """A catalogue material's name in the page's language (Dutch, else English)."""

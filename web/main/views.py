@@ -14,6 +14,7 @@ from web.main.display import (
     MOUNTING_LABELS,
     STATUS_LABELS,
     material_name,
+    unit_label,
 )
 
 bp = Blueprint("main", __name__)
@@ -84,6 +85,7 @@ def site_context() -> dict[str, object]:
         "mounting_labels": MOUNTING_LABELS,
         "kind_labels": KIND_LABELS,
         "event_labels": EVENT_LABELS,
+        "unit_label": unit_label,
     }
 
 
