@@ -133,3 +133,6 @@ def demo_data_command(password: str | None) -> None:
 def register(app: Flask) -> None:
     for command in (seed_catalogue_command, create_user_command, demo_data_command):
         app.cli.add_command(command)
+    from web.matching_cli import register as register_matching  # issue 4: the matching group
+
+    register_matching(app)

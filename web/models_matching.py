@@ -43,7 +43,7 @@ from web.models import (
 
 
 class Depot(db.Model):
-    """A place where material waits between a pick-up and a later delivery: the spec's ``depots[]``."""
+    """Where material waits between pick-up and a later delivery: the spec's ``depots[]``."""
 
     __tablename__ = "depot"
 
