@@ -91,7 +91,13 @@ def _page(browser, viewport: dict[str, int], **options):  # type: ignore[no-unty
             problems.append(f"console error: {msg.text}")
 
     page.on("console", on_console)
-    page.on("requestfailed", lambda req: problems.append(f"request failed: {req.url}"))
+
+    def on_request_failed(request):  # type: ignore[no-untyped-def]
+        # A click that navigates away aborts what the old page was still loading: not a fault.
+        if request.failure != "net::ERR_ABORTED":
+            problems.append(f"request failed: {request.url} ({request.failure})")
+
+    page.on("requestfailed", on_request_failed)
     page.problems = problems  # type: ignore[attr-defined]
     return context, page
 

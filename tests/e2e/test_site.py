@@ -102,9 +102,12 @@ def test_the_pages_fit_a_phone(phone_page, live_server):
     screenshot(page, "phone-form-error")
 
     page.goto(live_server("/projects/1"))
-    assert page.locator("svg.chart").is_visible()
+    chart = page.locator("svg.chart")
+    assert chart.is_visible()
+    assert chart.locator("rect.supply").count() >= 2 and chart.locator("rect.demand").count() == 1
     assert _no_horizontal_scroll(page)
     screenshot(page, "phone-project")
+    chart.screenshot(path=str(screenshot(page, "phone-project").with_name("phone-chart.png")))
 
 
 def test_the_language_switch_remembers_english(page, live_server):
@@ -136,7 +139,8 @@ def test_the_coordinator_sees_the_catalogue_chart_and_logs_out(page, live_server
     page.get_by_role("link", name="Catalogus").click()
     assert page.get_by_role("heading", name="Materiaalcatalogus").is_visible()
     assert page.locator("svg.chart rect").count() > 10
-    screenshot(page, "desktop-catalogue-index")
+    shot = screenshot(page, "desktop-catalogue-index")
+    page.locator("svg.chart").screenshot(path=str(shot.with_name("desktop-catalogue-chart.png")))
     page.get_by_role("button", name="Uitloggen").click()
     assert page.get_by_text("Je bent uitgelogd.").is_visible()
     page.goto(live_server("/catalogue/"))

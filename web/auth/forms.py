@@ -16,6 +16,7 @@ class LoginForm(FlaskForm):
             Email(message=_l("Enter a valid email address, like name@example.nl.")),
             Length(max=254),
         ],
+        filters=[lambda value: value.strip() if isinstance(value, str) else value],
         render_kw={"autocomplete": "username"},
     )
     password = PasswordField(
