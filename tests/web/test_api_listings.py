@@ -103,7 +103,7 @@ def test_others_get_403_and_nothing_changes(client, tokens, listing, role, metho
     ("post", "/publish", None), ("get", "/events", None),
 ])
 def test_unknown_listings_get_404(client, tokens, method, suffix, body):
-    r = getattr(client, method)(f"/api/v1/demand/999{suffix}", json=body,
+    r = getattr(client, method)(f"/api/v1/demand/99999999{suffix}", json=body,
                                 headers=auth(tokens["coord"]))
     assert r.status_code == 404 and r.json["code"] == 404
 

@@ -108,7 +108,7 @@ def test_only_the_lead_and_coordinators_import(client, tokens, project, role, st
 
 
 def test_import_into_an_unknown_project_is_404_and_without_file_422(client, tokens, project):
-    assert upload(client, tokens["coord"], 999, GOOD).status_code == 404
+    assert upload(client, tokens["coord"], 99999999, GOOD).status_code == 404
     r = client.post(f"/api/v1/projects/{project.id}/inventory", data={},
                     content_type="multipart/form-data", headers=auth(tokens["lead"]))
     assert r.status_code == 422 and "file" in r.json["errors"]["files"]

@@ -187,7 +187,7 @@ def test_reserving_moves_status_and_pins_the_matching_fields(users, project):
 
 def test_unknown_listing_and_kind_are_not_found(users):
     with pytest.raises(NotFound):
-        svc.get_listing("supply", 12345)
+        svc.get_listing("supply", 99999999)
     with pytest.raises(NotFound):
         svc.get_listing("barter", 1)
 

@@ -16,17 +16,6 @@ blp = Blueprint("api_materials", __name__, url_prefix="/api/v1/materials",
                 description="The material catalogue")
 
 
-def _apply(code: str, data: dict[str, Any], create: bool) -> Material:
-    subs = data.pop("substitutes", None)
-    if create:
-        material = svc.create_material(api_user(), code, data)
-    else:
-        material = svc.update_material(api_user(), code, data)
-    if subs is not None:
-        material = svc.set_substitutes(api_user(), code, subs)
-    return material
-
-
 @blp.route("")
 class Materials(MethodView):
     @token_required
@@ -43,7 +32,7 @@ class Materials(MethodView):
     def post(self, data: dict[str, Any]) -> Material:
         """Add a material to the catalogue"""
         code = data.pop("code")
-        return _apply(code, data, create=True)
+        return svc.create_material(api_user(), code, data)
 
 
 @blp.route("/<string:code>")
@@ -63,4 +52,4 @@ class MaterialsByCode(MethodView):
     @blp.alt_response(409, description="The unit of a material in use cannot change.")
     def patch(self, data: dict[str, Any], code: str) -> Material:
         """Change a material's figures or substitutes"""
-        return _apply(code, data, create=False)
+        return svc.update_material(api_user(), code, data)

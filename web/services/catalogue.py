@@ -175,7 +175,10 @@ def validate_material_fields(data: Mapping[str, Any], partial: bool) -> dict[str
 
 
 def create_material(actor: User, code: str, data: Mapping[str, Any]) -> Material:
+    """Add a material (coordinators); ``data["substitutes"]`` optional, saved in the same commit."""
     _require_coordinator(actor)
+    data = dict(data)
+    substitutes = data.pop("substitutes", None)
     import re
 
     code = (code or "").strip()
@@ -191,18 +194,28 @@ def create_material(actor: User, code: str, data: Mapping[str, Any]) -> Material
         )
     material = Material(code=code, **clean)
     db.session.add(material)
+    db.session.flush()
+    if substitutes is not None:
+        _replace_substitutes(material, substitutes)
     db.session.commit()
     return material
 
 
 def update_material(actor: User, code: str, data: Mapping[str, Any]) -> Material:
+    """Change figures and/or ``substitutes`` (coordinators); all of it or nothing."""
     _require_coordinator(actor)
     material = get_material(code)
+    data = dict(data)
+    substitutes = data.pop("substitutes", None)
     clean = validate_material_fields(data, partial=True)
+    if substitutes is not None:
+        _check_substitutes(material, clean.get("unit", material.unit), substitutes)
     if "unit" in clean and clean["unit"] != material.unit and _in_use(code):
         raise Conflict(_l("The unit of a material with listings cannot change."))
     for key, value in clean.items():
         setattr(material, key, value)
+    if substitutes is not None:
+        _replace_substitutes(material, substitutes)
     db.session.commit()
     return material
 
@@ -216,28 +229,38 @@ def _in_use(code: str) -> bool:
     return False
 
 
-def set_substitutes(actor: User, code: str, substitutes: Mapping[str, float]) -> Material:
-    """Replace the substitutes of ``code``: same unit, not itself, known codes, penalty >= 0."""
-    _require_coordinator(actor)
-    material = get_material(code)
+def _check_substitutes(material: Material, unit: str, substitutes: Mapping[str, Any]) -> None:
+    """Same unit, not itself, known codes, penalty >= 0; raises naming ``substitutes``."""
     errors: dict[str, Any] = {}
     for sub_code, penalty in substitutes.items():
         other = db.session.get(Material, sub_code)
-        if sub_code == code:
+        if sub_code == material.code:
             errors[sub_code] = _l("A material cannot substitute itself.")
         elif other is None:
             errors[sub_code] = _l("Unknown material %(code)s.", code=sub_code)
-        elif other.unit != material.unit:
+        elif other.unit != unit:
             errors[sub_code] = _l("A substitute must have the same unit.")
-        elif not isinstance(penalty, int | float) or not math.isfinite(penalty) or penalty < 0:
+        elif (isinstance(penalty, bool) or not isinstance(penalty, int | float)
+              or not math.isfinite(penalty) or penalty < 0):
             errors[sub_code] = _l("The penalty must be a number of 0 or more.")
     if errors:
         raise ValidationError(_l("The substitutes could not be saved."), {"substitutes": errors})
+
+
+def _replace_substitutes(material: Material, substitutes: Mapping[str, Any]) -> None:
+    _check_substitutes(material, material.unit, substitutes)
     material.substitutes.clear()
     db.session.flush()
     for sub_code, penalty in substitutes.items():
         material.substitutes.append(
             MaterialSubstitute(substitute_code=sub_code, penalty_eur_per_unit=float(penalty))
         )
+
+
+def set_substitutes(actor: User, code: str, substitutes: Mapping[str, float]) -> Material:
+    """Replace the substitutes of ``code`` (coordinators)."""
+    _require_coordinator(actor)
+    material = get_material(code)
+    _replace_substitutes(material, substitutes)
     db.session.commit()
     return material
