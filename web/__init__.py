@@ -15,8 +15,8 @@ from jinja2 import TemplateNotFound
 from werkzeug.exceptions import HTTPException, InternalServerError
 
 from web import config as settings
-from web.extensions import babel, csrf, db, login_manager, migrate, select_locale
 from web.extensions import api as smorest_api  # not `api`: the web.api package would shadow it
+from web.extensions import babel, csrf, db, login_manager, migrate, select_locale
 
 log = logging.getLogger(__name__)
 
