@@ -26,7 +26,9 @@ def seed(app) -> None:  # type: ignore[no-untyped-def]
         seed_catalogue()
         lead = create_user(LEAD, "Lotte Leider", PASSWORD, Role.PROJECT_LEAD, "Sloopbedrijf Twente")
         create_user("depot@example.nl", "Dirk Depot", PASSWORD, Role.DEPOT_MANAGER, "Depot Hengelo")
-        create_user(COORDINATOR, "Cora Coördinator", PASSWORD, Role.COORDINATOR, "Gemeente Enschede")
+        create_user(
+            COORDINATOR, "Cora Coördinator", PASSWORD, Role.COORDINATOR, "Gemeente Enschede"
+        )
         roombeek = create_project(lead, {"name": "Renovatie Roombeek", "postcode": "7523"})
         hengelo = create_project(lead, {"name": "Sloop school Hengelo", "place": "Hengelo"})
         offers = [

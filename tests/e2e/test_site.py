@@ -82,7 +82,9 @@ def test_log_in_search_near_a_postcode_post_with_a_mistake_fix_it_and_see_it(pag
 def test_the_pages_fit_a_phone(phone_page, live_server):
     page = phone_page
     page.goto(live_server("/"))
-    assert page.get_by_role("heading", name="Vrijgekomen bouwmaterialen bij jou in de buurt").is_visible()
+    assert page.get_by_role(
+        "heading", name="Vrijgekomen bouwmaterialen bij jou in de buurt"
+    ).is_visible()
     assert _no_horizontal_scroll(page)
     screenshot(page, "phone-home")
 

@@ -70,6 +70,8 @@ def browse():  # type: ignore[no-untyped-def]
         (code, f"{name}") for group in _material_choices().values() for code, name in group
     ]
     form.family.choices = [("", _("Any family"))] + [(f, f) for f in catalogue.families()]
+    if kind == ListingKind.DEMAND:  # demands that would take an item in this condition
+        form.condition.label.text = _("Accepts an item in condition")
     try:
         page_number = max(1, int(request.args.get("page", "1")))
     except ValueError:
@@ -171,6 +173,8 @@ def new(kind: str):  # type: ignore[no-untyped-def]
     form = _form_for(kind_)
     if request.method == "GET":
         form.project_id.data = request.args.get("project_id", "")
+        if len(form.project_id.choices) == 2 and not form.project_id.data:
+            form.project_id.data = form.project_id.choices[1][0]  # the only project
         if len(form.project_id.choices) == 1:
             flash(_("Create a project first: listings belong to a project."), "info")
             return redirect(url_for("projects.new"))
