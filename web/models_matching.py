@@ -353,8 +353,7 @@ class Notification(db.Model):
     __table_args__ = (Index("ix_notification_unsent", "sent_at", "id"),)
 
 
-# The ledger's append-only triggers are created by migration 0101 (UPDATE refused on SQLite, where
-# the test suite empties tables with DELETE; UPDATE and DELETE on PostgreSQL).
+# The ledger's append-only triggers (UPDATE refused) are created by migration 0101.
 
 __all__ = [
     "HOLDING_STATUSES",

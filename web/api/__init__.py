@@ -33,4 +33,9 @@ def register_api(app: Flask) -> None:
                       listings.demand_blp):
         csrf.exempt(blueprint)
         api.register_blueprint(blueprint)
+    from web.api import depots, matching  # issue 4: runs, proposals, depots, notifications
+
+    for blueprint in (matching.blp, depots.blp):
+        csrf.exempt(blueprint)
+        api.register_blueprint(blueprint)
     app.register_blueprint(docs)
