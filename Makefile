@@ -5,6 +5,10 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 PG_TEST_URL ?= postgresql+psycopg://postgres@127.0.0.1:5432/test
 SEED ?= 7
+# The demo site: a local SQLite database in instance/, a secret kept in instance/secret_key, and
+# cookies allowed over plain http on 127.0.0.1 only.
+DEMO_DATABASE_URL ?= sqlite:///$(CURDIR)/instance/materialmatch.sqlite
+WEB_ENV = SECRET_KEY=$$(cat instance/secret_key) DATABASE_URL=$(DEMO_DATABASE_URL) SESSION_COOKIE_SECURE=0
 
 .PHONY: install demo test test-sqlite test-postgres bench lint typecheck clean translations
 
@@ -20,6 +24,12 @@ demo: install
 	@mkdir -p instance
 	$(VENV)/bin/materialmatch generate --supply 400 --demand 400 --depots 3 --seed $(SEED) -o instance/demo-instance.json
 	$(VENV)/bin/materialmatch match instance/demo-instance.json -o instance/demo-result.json
+	@test -f instance/secret_key || $(PY) -c 'import secrets; print(secrets.token_hex(32))' > instance/secret_key
+	$(WEB_ENV) $(VENV)/bin/flask --app web db upgrade
+	$(WEB_ENV) $(VENV)/bin/flask --app web demo-data
+	-$(WEB_ENV) $(VENV)/bin/flask --app web matching run
+	@echo "MaterialMatch: http://127.0.0.1:5000  (Ctrl-C stops)"
+	$(WEB_ENV) $(VENV)/bin/flask --app web run --host 127.0.0.1 --port 5000
 
 # The whole suite on SQLite, then everything that touches a database again on PostgreSQL.
 test: test-sqlite test-postgres

@@ -124,10 +124,27 @@ def demo_data_command(password: str | None) -> None:
             data.update(min_condition=cond, needed_from=start, needed_until=end,
                         max_distance_km=40.0)
         create_listing(project.lead, kind, data)
+    depot_line = _demo_depot(users["coordinator@demo.nl"], users["depot@demo.nl"])
     click.echo("Demo-gebruikers (rol, e-mail, wachtwoord) / demo users (role, email, password):")
     for line in lines:
         click.echo(line)
     click.echo(f"{len(projects)} projecten, {len(DEMO_LISTINGS)} advertenties / listings.")
+    if depot_line:
+        click.echo(depot_line)
+
+
+def _demo_depot(coordinator: User, manager: User) -> str | None:
+    """A depot in Hengelo, run by the demo depot manager (when the depot module exists)."""
+    try:
+        from web.services import depots
+    except ImportError:
+        return None
+    depot = depots.create_depot(coordinator, {
+        "name": "Circulair Depot Twente", "location": "7554", "address": "Industriestraat 1",
+        "capacity_m3": 400.0, "holding_eur_per_m3_day": 0.05, "handling_eur_per_tonne": 4.0,
+    })
+    depots.set_managers(coordinator, depot.id, [manager.id])
+    return f"Depot: {depot.name} ({depot.capacity_m3:g} m3)."
 
 
 def register(app: Flask) -> None:
