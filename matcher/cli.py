@@ -9,6 +9,7 @@ starts without scipy and HiGHS.
 
 from __future__ import annotations
 
+import importlib
 import os
 import time
 from collections.abc import Callable, Iterable
@@ -273,3 +274,22 @@ def generate_command(
         f"wrote {output}: {len(instance.supply)} supply, {len(instance.demand)} demand, "
         f"{len(instance.depots)} depots, {len(instance.materials)} materials"
     )
+
+
+@main.command("nightly")
+@click.option(
+    "--today",
+    type=click.DateTime(formats=["%Y-%m-%d"]),
+    default=None,
+    help="Match as if it were this day (default: today).",
+)
+def nightly_command(today: datetime | None) -> None:
+    """Run the web application's nightly matching once (needs the web extra and DATABASE_URL).
+
+    The same as ``flask --app web matching run``: exit status 0 done, 1 failed (recorded as a
+    failed run), 3 another run holds the lock.
+    """
+    # Imported by name at run time: the matching core itself never imports Flask.
+    web_cli = importlib.import_module("web.matching_cli")
+    status = web_cli.nightly_main(today.date() if today is not None else None)
+    click.get_current_context().exit(int(status))

@@ -239,3 +239,17 @@ def test_expired_proposals_end_and_parties_are_warned_first(market, users, db):
     assert p.status == ProposalStatus.EXPIRED
     with pytest.raises(matching.Conflict):
         matching.accept_proposal(users["coord"], p.id, side="supplier")
+
+
+def test_the_console_script_runs_the_nightly_matching(market, app, db):
+    from web.models import MatchRun
+
+    db.session.remove()
+    env = dict(os.environ, SECRET_KEY="test-secret",
+               DATABASE_URL=app.config["SQLALCHEMY_DATABASE_URI"])
+    done = subprocess.run([sys.executable, "-m", "matcher", "nightly"], cwd=ROOT, env=env,
+                          capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.startswith("Run ") and "proposals" in done.stdout
+    (run,) = db.session.scalars(select(MatchRun)).all()
+    assert run.status == "succeeded" and run.n_proposals >= 3
