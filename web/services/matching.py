@@ -427,6 +427,7 @@ def _store_run(built: BuiltInstance, result: Any, started: datetime, today: date
     )
     db.session.add(run)
     db.session.flush()
+    keep = _preload(built)  # held: the session only keeps weak references
     expires_at = now + timedelta(days=expiry_days())
     fresh: list[Proposal] = []
     allocations = sorted(result.allocations, key=lambda a: (
@@ -460,15 +461,38 @@ def _store_run(built: BuiltInstance, result: Any, started: datetime, today: date
     for old in open_old:
         old.status = ProposalStatus.SUPERSEDED
         old.superseded_by_run_id = run.id
-    for p in fresh:
-        ids = party_user_ids(p)
-        tell(ids[SUPPLIER] | ids[RECEIVER], "new_proposal", p)
+    with db.session.no_autoflush:  # thousands of messages: flush once, not per lookup
+        for p in fresh:
+            ids = party_user_ids(p)
+            tell(ids[SUPPLIER] | ids[RECEIVER], "new_proposal", p)
+    del keep
     run.n_proposals = len(allocations)
     run.units_proposed = sum(a.quantity for a in allocations)
     run.n_superseded = len(open_old)
     run.finished_at = _now()
     db.session.flush()
     return run
+
+
+def _preload(built: BuiltInstance) -> list[Any]:
+    """Load the run's listings, lots, depots and their projects in a few queries, so that
+    writing thousands of proposals and messages does not ask for them one by one."""
+    from sqlalchemy.orm import selectinload
+
+    def chunks(ids: list[int]) -> Iterator[list[int]]:
+        for i in range(0, len(ids), 5000):
+            yield ids[i:i + 5000]
+
+    loaded: list[Any] = []
+    for model, ids in ((SupplyListing, list(built.supply_ids.values())),
+                       (DemandListing, list(built.demand_ids.values()))):
+        for part in chunks(ids):
+            loaded += db.session.scalars(select(model).where(model.id.in_(part))
+                                         .options(selectinload(model.project))).all()
+    for part in chunks(list(built.stock_ids.values())):
+        loaded += db.session.scalars(select(StockLot).where(StockLot.id.in_(part))).all()
+    loaded += db.session.scalars(select(Depot)).all()
+    return loaded
 
 
 def _plain_dataclass(obj: Any) -> dict[str, Any]:
@@ -523,8 +547,8 @@ def party_user_ids(p: Proposal) -> dict[str, set[int]]:
         assert supply is not None
         supplier = {supply.created_by_id, supply.project.lead_id}
     elif p.depot_id is not None:
-        supplier = set(db.session.scalars(
-            select(DepotManager.user_id).where(DepotManager.depot_id == p.depot_id)))
+        depot = db.session.get(Depot, p.depot_id)
+        supplier = {m.id for m in depot.managers} if depot is not None else set()
     demand = p.demand or db.session.get(DemandListing, p.demand_id)
     assert demand is not None
     return {SUPPLIER: supplier, RECEIVER: {demand.created_by_id, demand.project.lead_id}}
