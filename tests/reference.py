@@ -1162,7 +1162,7 @@ class FastSolution:
     objective_eur: float
     lower_bound_eur: float  # == objective_eur when proven optimal
     proven: bool
-    lp_relaxation_eur: float | None
+    lp_relaxation_eur: float
     n_routes: int
     n_capacity_rows: int
     quantities: np.ndarray
@@ -1170,7 +1170,7 @@ class FastSolution:
 
 
 def reference_milp_fast(
-    instance: Instance, *, time_limit_s: float | None = None, lp: bool = False
+    instance: Instance, *, time_limit_s: float | None = None, mip_rel_gap: float = 0.0
 ) -> FastSolution:
     """:func:`reference_milp` for large instances: numpy route table, event-day capacity rows.
 
@@ -1237,35 +1237,38 @@ def reference_milp_fast(
     )
     row_ub = np.concatenate(rhs)
     ub = np.minimum(src_qty, d_qty[tab.demand])
-    options: dict[str, Any] = {"mip_rel_gap": 0.0, "presolve": True}
-    if time_limit_s is not None:
-        options["time_limit"] = time_limit_s
-    res = milp(
-        c,
-        integrality=np.ones(n),
-        bounds=Bounds(np.zeros(n), ub),
-        constraints=[LinearConstraint(a, -np.inf, row_ub)],
-        options=options,
-    )
-    if res.x is None:
-        raise RuntimeError(f"reference solve failed: {res.status} {res.message}")
-    x = np.rint(res.x)
-    proven = res.status == 0
-    bound = getattr(res, "mip_dual_bound", None)
-    lower = constant + float(bound) if (bound is not None and not proven) else None
-    objective = _table_objective(instance, tab, x)
-    lp_value = None
-    if lp:
-        lp_res = milp(
+    bounds = Bounds(np.zeros(n), ub)
+    constraints = [LinearConstraint(a, -np.inf, row_ub)]
+    relaxed = milp(c, integrality=np.zeros(n), bounds=bounds, constraints=constraints)
+    if relaxed.x is None:
+        raise RuntimeError(f"reference LP failed: {relaxed.status} {relaxed.message}")
+    lp_value = constant + float(relaxed.fun)
+    if np.all(np.abs(relaxed.x - np.rint(relaxed.x)) <= 1e-7):
+        # An integral LP optimum is a MILP optimum (common without binding capacity).
+        x = np.rint(relaxed.x)
+        proven = True
+        lower = None
+    else:
+        options: dict[str, Any] = {"mip_rel_gap": mip_rel_gap, "presolve": True}
+        if time_limit_s is not None:
+            options["time_limit"] = time_limit_s
+        res = milp(
             c,
-            integrality=np.zeros(n),
-            bounds=Bounds(np.zeros(n), ub),
-            constraints=[LinearConstraint(a, -np.inf, row_ub)],
+            integrality=np.ones(n),
+            bounds=bounds,
+            constraints=constraints,
+            options=options,
         )
-        lp_value = constant + float(lp_res.fun)
+        if res.x is None:
+            raise RuntimeError(f"reference solve failed: {res.status} {res.message}")
+        x = np.rint(res.x)
+        proven = res.status == 0 and mip_rel_gap == 0.0
+        bound = getattr(res, "mip_dual_bound", None)
+        lower = lp_value if bound is None else max(lp_value, constant + float(bound))
+    objective = _table_objective(instance, tab, x)
     return FastSolution(
         objective_eur=objective,
-        lower_bound_eur=objective if proven else (lower if lower is not None else -np.inf),
+        lower_bound_eur=objective if proven or lower is None else min(lower, objective),
         proven=proven,
         lp_relaxation_eur=lp_value,
         n_routes=n,
