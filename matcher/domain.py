@@ -197,7 +197,7 @@ def meets_demand(
 
 
 def substitution_penalty(demanded: Material, supplied_code: str) -> float | None:
-    """Penalty per unit for delivering ``supplied_code`` against ``demanded``; None if not allowed."""
+    """Penalty per unit for delivering ``supplied_code`` for ``demanded``; None if not allowed."""
     if supplied_code == demanded.code:
         return 0.0
     for sub in demanded.substitutes:

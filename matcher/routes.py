@@ -26,6 +26,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
+from datetime import date
 
 import numpy as np
 import numpy.typing as npt
@@ -139,8 +140,8 @@ class Tables:
         return ok, np.where(ok, self.sub_penalty[pos], 0.0)
 
 
-def _ordinals(values: Sequence[object]) -> IntArray:
-    return np.fromiter((v.toordinal() for v in values), dtype=np.int64, count=len(values))  # type: ignore[attr-defined]
+def _ordinals(values: Sequence[date]) -> IntArray:
+    return np.fromiter((v.toordinal() for v in values), dtype=np.int64, count=len(values))
 
 
 def _families(n: int, edges: list[tuple[int, int]]) -> IntArray:
@@ -370,8 +371,10 @@ def requirements_met(
             keys = dm * attrs.n_codes + code
             allowed = attrs.allowed[name]
             pos = np.minimum(np.searchsorted(allowed, keys), max(allowed.size - 1, 0))
-            member = (allowed.size > 0) & (allowed[pos] == keys) if allowed.size else np.zeros(
-                keys.shape, bool
+            member = (
+                (allowed.size > 0) & (allowed[pos] == keys)
+                if allowed.size
+                else np.zeros(keys.shape, bool)
             )
             passes &= ~in_list | member
         sub_ok &= ~has | passes
@@ -409,6 +412,10 @@ class RoutePool:
         return cls(
             *(np.concatenate([getattr(p, f) for p in parts]) for f in cls.__dataclass_fields__)
         )
+
+    def take(self, rows: IntArray) -> RoutePool:
+        """The routes at ``rows``, in that order."""
+        return RoutePool(*(getattr(self, f)[rows] for f in self.__dataclass_fields__))
 
     @classmethod
     def empty(cls) -> RoutePool:
@@ -466,13 +473,14 @@ def _blocks(n_a: int, n_b: int) -> Iterator[tuple[slice, slice]]:
         yield slice(start, min(start + rows, n_a)), slice(0, n_b)
 
 
-def _depot_routes(tables: Tables, k: int) -> RoutePool:
-    """Routes through depot ``k``: storage across a gap, or a transfer where direct is too far."""
+def _depot_routes(tables: Tables, k: int, demands: BoolArray) -> RoutePool:
+    """Routes through depot ``k`` to the ``demands`` selected: storage across a gap, or a
+    transfer where the direct route is too far."""
     lat, lon = tables.k_lat[k], tables.k_lon[k]
     sk_gc = great_circle_km(tables.s_lat, tables.s_lon, lat, lon)
     dk_gc = great_circle_km(tables.d_lat, tables.d_lon, lat, lon)
     s_near = np.nonzero((sk_gc <= tables.max_gc_km) & (tables.s_b >= tables.s_a))[0]
-    d_near = np.nonzero((dk_gc <= tables.d_max_gc_km) & (tables.d_b >= tables.d_a))[0]
+    d_near = np.nonzero((dk_gc <= tables.d_max_gc_km) & (tables.d_b >= tables.d_a) & demands)[0]
     if s_near.size == 0 or d_near.size == 0:
         return RoutePool.empty()
     parts: list[RoutePool] = []
@@ -486,7 +494,9 @@ def _depot_routes(tables: Tables, k: int) -> RoutePool:
             s = np.repeat(s_f[rows], d_f[cols].size)
             d = np.tile(d_f[cols], s_f[rows].size)
             allowed, penalty = tables.penalty(tables.s_mat[s], tables.d_mat[d])
-            keep = allowed & (tables.s_cond[s] >= tables.d_cond[d]) & (tables.s_a[s] <= tables.d_b[d])
+            keep = (
+                allowed & (tables.s_cond[s] >= tables.d_cond[d]) & (tables.s_a[s] <= tables.d_b[d])
+            )
             s, d, penalty = s[keep], d[keep], penalty[keep]
             storage = tables.s_b[s] < tables.d_a[d]
             # A transfer (windows overlap) is dominated by the direct route when that is in reach.
@@ -561,10 +571,36 @@ def _stock_routes(tables: Tables) -> RoutePool:
     return RoutePool.concat(parts)
 
 
+def demands_with_requirements(tables: Tables) -> BoolArray:
+    """Demands that constrain attributes; their depot routes are always listed explicitly."""
+    if tables.attrs is None:
+        return np.zeros(len(tables.d_ids), bool)
+    return tables.attrs.demand_has_any.copy()
+
+
+def count_depot_pairs(tables: Tables) -> int:
+    """How many (supply, depot, demand) triples share a family within reach: an upper bound on
+    the explicit depot routes, cheap to count."""
+    total = 0
+    n_fam = int(tables.mat_family.max(initial=-1)) + 1
+    for k in range(len(tables.k_ids)):
+        sk = great_circle_km(tables.s_lat, tables.s_lon, tables.k_lat[k], tables.k_lon[k])
+        dk = great_circle_km(tables.d_lat, tables.d_lon, tables.k_lat[k], tables.k_lon[k])
+        s_fam = tables.mat_family[tables.s_mat[sk <= tables.max_gc_km]]
+        d_fam = tables.mat_family[tables.d_mat[dk <= tables.d_max_gc_km]]
+        total += int(
+            (np.bincount(s_fam, minlength=n_fam) * np.bincount(d_fam, minlength=n_fam)).sum()
+        )
+    return total
+
+
 def build_routes(
-    tables: Tables, progress: Callable[[str], None] | None = None
+    tables: Tables,
+    progress: Callable[[str], None] | None = None,
+    *,
+    depot_demands: BoolArray | None = None,
 ) -> RoutePool:
-    """Enumerate every feasible route of the instance.
+    """Enumerate the feasible routes of the instance.
 
     Parameters
     ----------
@@ -572,6 +608,9 @@ def build_routes(
         From :func:`build_tables`.
     progress : callable, optional
         Receives a line of text now and then.
+    depot_demands : numpy.ndarray of bool, optional
+        The demands whose depot routes are listed; default all.  The solver lists only those
+        with attribute requirements when a :class:`DepotPricer` handles the rest.
 
     Returns
     -------
@@ -587,10 +626,304 @@ def build_routes(
     n_direct = sum(len(p) for p in parts)
     if progress:
         progress(f"direct routes: {n_direct:,}")
-    for k in range(len(tables.k_ids)):
-        parts.append(_depot_routes(tables, k))
+    if depot_demands is None:
+        depot_demands = np.ones(len(tables.d_ids), bool)
+    if depot_demands.any():
+        for k in range(len(tables.k_ids)):
+            parts.append(_depot_routes(tables, k, depot_demands))
     parts.append(_stock_routes(tables))
     pool = RoutePool.concat(parts)
     if progress:
-        progress(f"routes: {len(pool):,} ({n_direct:,} direct, {len(pool) - n_direct:,} via depots)")
+        progress(
+            f"routes listed: {len(pool):,}"
+            f" ({n_direct:,} direct, {len(pool) - n_direct:,} via depots)"
+        )
     return pool
+
+
+@dataclass
+class _Group:
+    """Supplies within reach of one depot that share material and condition, and the demands
+    they may serve there; the unit of implicit pricing."""
+
+    depot: int
+    mat: int
+    # supplies, sorted by last available day (storage) ...
+    s_by_b: IntArray
+    b_sorted: IntArray
+    base_sb: FloatArray  # per unit: transport to the depot, handling, minus disposal
+    # ... and by last available day descending with earliest days (transfer)
+    s_by_b_desc: IntArray
+    b_desc: IntArray
+    a_desc: IntArray
+    base_sb_desc: FloatArray
+    # demands
+    d: IntArray
+    base_d: FloatArray  # per unit: transport from the depot, penalty, minus the unmet cost
+
+
+class DepotPricer:
+    """Finds the depot routes with the most negative reduced cost without listing every triple.
+
+    A depot route (s, k, d) has reduced cost ``A[s] + B[d]``: ``A`` collects what depends on the
+    supply (its leg to the depot, handling, its disposal fee and dual, and for storage the
+    holding and depot-day duals up to its pick-up day ``p = available_until``), ``B`` what
+    depends on the demand (its leg, penalty, new-purchase cost and dual, holding and duals up to
+    ``q = needed_from``).  Storage needs ``available_until < q``: a prefix minimum over supplies
+    sorted by that day answers every demand at once.  A transfer needs the two windows to share
+    a day: a minimum over supplies with ``earliest <= needed_until`` among those with
+    ``available_until >= q``, answered from a small table per group.  Both are exact minima, so
+    when no group yields a negative reduced cost, no depot route improves the relaxation.
+
+    Demands with attribute requirements are left out (their depot routes are enumerated
+    explicitly by :func:`build_routes`), as are routes whose direct route is in reach
+    (a transfer is never cheaper than the direct route; the direct route is priced instead).
+    """
+
+    def __init__(self, tables: Tables, exclude_demands: BoolArray) -> None:
+        self.tables = tables
+        self.groups: list[_Group] = []
+        self.km_sk: list[FloatArray] = []
+        self.km_kd: list[FloatArray] = []
+        t = tables
+        for k in range(len(t.k_ids)):
+            sk_gc = great_circle_km(t.s_lat, t.s_lon, t.k_lat[k], t.k_lon[k])
+            dk_gc = great_circle_km(t.d_lat, t.d_lon, t.k_lat[k], t.k_lon[k])
+            self.km_sk.append(sk_gc * t.road_factor)
+            self.km_kd.append(dk_gc * t.road_factor)
+            s_near = np.nonzero((sk_gc <= t.max_gc_km) & (t.s_b >= t.s_a))[0]
+            d_near = np.nonzero((dk_gc <= t.d_max_gc_km) & (t.d_b >= t.d_a) & ~exclude_demands)[0]
+            if s_near.size == 0 or d_near.size == 0:
+                continue
+            key = t.s_mat[s_near] * 4 + t.s_cond[s_near]
+            order = np.argsort(key, kind="stable")
+            s_sorted, key_sorted = s_near[order], key[order]
+            bounds = np.flatnonzero(np.diff(key_sorted)) + 1
+            for members in np.split(s_sorted, bounds):
+                self._add_group(k, members, d_near)
+        self._concatenate()
+
+    def _concatenate(self) -> None:
+        """Lay every group's supplies and demands end to end, so that a lower bound on each
+        group's best reduced cost costs a few vectorised calls per round."""
+        groups = self.groups
+        t = self.tables
+        sizes_s = np.array([g.s_by_b.size for g in groups], dtype=np.int64)
+        sizes_d = np.array([g.d.size for g in groups], dtype=np.int64)
+        self._s_starts = np.concatenate([[0], np.cumsum(sizes_s)[:-1]]).astype(np.int64)
+        self._d_starts = np.concatenate([[0], np.cumsum(sizes_d)[:-1]]).astype(np.int64)
+        cat = np.concatenate if groups else (lambda parts: np.empty(0))
+        self._s = cat([g.s_by_b for g in groups]).astype(np.int64)
+        self._s_base = cat([g.base_sb for g in groups])
+        self._d = cat([g.d for g in groups]).astype(np.int64)
+        self._d_base = cat([g.base_d for g in groups])
+        depot = np.array([g.depot for g in groups], dtype=np.int64)
+        mat = np.array([g.mat for g in groups], dtype=np.int64)
+        self._s_depot = np.repeat(depot, sizes_s)
+        self._d_depot = np.repeat(depot, sizes_d)
+        self._s_m3 = np.repeat(t.mat_m3[mat] if groups else np.empty(0), sizes_s)
+        self._d_m3 = np.repeat(t.mat_m3[mat] if groups else np.empty(0), sizes_d)
+        self._s_b = t.s_b[self._s] if self._s.size else np.empty(0, np.int64)
+        self._d_q = t.d_a[self._d] if self._d.size else np.empty(0, np.int64)
+
+    def _group_bounds(
+        self,
+        y_supply: FloatArray,
+        y_demand: FloatArray,
+        depot_day_duals: Sequence[tuple[IntArray, FloatArray]],
+    ) -> tuple[FloatArray, FloatArray]:
+        """Per group, a lower bound on the reduced cost of its storage and transfer routes
+        (the best supply part plus the best demand part, ignoring the days)."""
+        t = self.tables
+        hold_s, hold_d = t.k_hold[self._s_depot], t.k_hold[self._d_depot]
+        dual_s = np.zeros(self._s.size)
+        dual_d = np.zeros(self._d.size)
+        for k, (days, prefix) in enumerate(depot_day_duals):
+            if days.size == 0:
+                continue
+            on_s, on_d = self._s_depot == k, self._d_depot == k
+            dual_s[on_s] = prefix[np.searchsorted(days, self._s_b[on_s], "left")]
+            dual_d[on_d] = prefix[np.searchsorted(days, self._d_q[on_d], "left")]
+        a_tr = self._s_base - y_supply[self._s]
+        b_tr = self._d_base - y_demand[self._d]
+        a_st = a_tr - self._s_m3 * (hold_s * self._s_b - dual_s)
+        b_st = b_tr + self._d_m3 * (hold_d * self._d_q - dual_d)
+        storage = np.minimum.reduceat(a_st, self._s_starts) + np.minimum.reduceat(
+            b_st, self._d_starts
+        )
+        transfer = np.minimum.reduceat(a_tr, self._s_starts) + np.minimum.reduceat(
+            b_tr, self._d_starts
+        )
+        return storage, transfer
+
+    def _add_group(self, k: int, members: IntArray, d_near: IntArray) -> None:
+        t = self.tables
+        mat = int(t.s_mat[members[0]])
+        cond = int(t.s_cond[members[0]])
+        allowed, penalty = t.penalty(np.full(d_near.size, mat), t.d_mat[d_near])
+        fits = allowed & (t.d_cond[d_near] <= cond)
+        d = d_near[fits]
+        if d.size == 0:
+            return
+        tonnes = t.mat_t[mat]
+        base_s = (
+            tonnes * (self.km_sk[k][members] * t.eur_per_tonne_km + t.k_handling[k])
+            - t.mat_disposal[mat]
+        )
+        base_d = (
+            tonnes * self.km_kd[k][d] * t.eur_per_tonne_km + penalty[fits] - t.mat_unmet[t.d_mat[d]]
+        )
+        by_b = np.argsort(t.s_b[members], kind="stable")
+        by_b_desc = by_b[::-1]
+        self.groups.append(
+            _Group(
+                depot=k,
+                mat=mat,
+                s_by_b=members[by_b],
+                b_sorted=t.s_b[members[by_b]],
+                base_sb=base_s[by_b],
+                s_by_b_desc=members[by_b_desc],
+                b_desc=t.s_b[members[by_b_desc]],
+                a_desc=t.s_a[members[by_b_desc]],
+                base_sb_desc=base_s[by_b_desc],
+                d=d,
+                base_d=base_d,
+            )
+        )
+
+    @property
+    def n_groups(self) -> int:
+        return len(self.groups)
+
+    def price(
+        self,
+        y_supply: FloatArray,
+        y_demand: FloatArray,
+        depot_day_duals: Sequence[tuple[IntArray, FloatArray]],
+        tol: float,
+    ) -> RoutePool:
+        """The best depot route per (group, demand) whose reduced cost is below ``-tol``.
+
+        Parameters
+        ----------
+        y_supply, y_demand : numpy.ndarray
+            Duals of the supply and demand rows.
+        depot_day_duals : sequence of (days, prefix)
+            Per depot: the sorted days that have a capacity row, and ``prefix[j]``, the sum of
+            the duals of the rows before ``days[j]`` (``len(days) + 1`` entries).
+        tol : float
+            Reduced cost below which a route counts as improving.
+        """
+        t = self.tables
+        parts: list[RoutePool] = []
+        if not self.groups:
+            return RoutePool.empty()
+        storage_bound, transfer_bound = self._group_bounds(y_supply, y_demand, depot_day_duals)
+        for i in np.nonzero((storage_bound < -tol) | (transfer_bound < -tol))[0]:
+            g = self.groups[i]
+            k = g.depot
+            days, prefix = depot_day_duals[k]
+            m3, hold = t.mat_m3[g.mat], t.k_hold[k]
+
+            def dual_sum(
+                day: IntArray, days: IntArray = days, prefix: FloatArray = prefix
+            ) -> FloatArray:
+                return prefix[np.searchsorted(days, day, "left")]
+
+            q = t.d_a[g.d]
+            b_d = t.d_b[g.d]
+            part_d = g.base_d - y_demand[g.d]
+            if storage_bound[i] < -tol:  # storage: p = available_until < q
+                a_store = (
+                    g.base_sb - y_supply[g.s_by_b] - m3 * (hold * g.b_sorted - dual_sum(g.b_sorted))
+                )
+                run_min = np.minimum.accumulate(a_store)
+                improved = np.concatenate([[True], a_store[1:] < run_min[:-1]])
+                arg = np.maximum.accumulate(np.where(improved, np.arange(a_store.size), 0))
+                count = np.searchsorted(g.b_sorted, q, "left")
+                pos = np.maximum(count - 1, 0)
+                rc = np.where(
+                    count > 0, run_min[pos] + part_d + m3 * (hold * q - dual_sum(q)), np.inf
+                )
+                hit = np.nonzero(rc < -tol)[0]
+                if hit.size:
+                    s = g.s_by_b[arg[pos[hit]]]
+                    parts.append(self._routes(g, s, g.d[hit], t.s_b[s], q[hit]))
+            if transfer_bound[i] < -tol:  # transfer: the windows share a day
+                hit_s, hit_d = self._transfer_argmin(g, y_supply, part_d, q, b_d, tol)
+                if hit_s.size:
+                    d = g.d[hit_d]
+                    direct_gc = great_circle_km(
+                        t.s_lat[hit_s], t.s_lon[hit_s], t.d_lat[d], t.d_lon[d]
+                    )
+                    far = direct_gc > t.d_max_gc_km[d]
+                    hit_s, d = hit_s[far], d[far]
+                    day = np.maximum(t.s_a[hit_s], t.d_a[d])
+                    parts.append(self._routes(g, hit_s, d, day, day))
+        return RoutePool.concat(parts)
+
+    def _transfer_argmin(
+        self,
+        g: _Group,
+        y_supply: FloatArray,
+        part_d: FloatArray,
+        q: IntArray,
+        b_d: IntArray,
+        tol: float,
+    ) -> tuple[IntArray, IntArray]:
+        """For each demand of the group, the supply minimising A among those whose window
+        overlaps the demand's; returns (supply, demand position) pairs with rc < -tol."""
+        n = g.s_by_b_desc.size
+        a_tr = g.base_sb_desc - y_supply[g.s_by_b_desc]
+        # prefix length: supplies with available_until >= q (b sorted descending)
+        length = np.searchsorted(-g.b_desc, -q, "right")
+        a_levels = np.unique(g.a_desc)
+        level = np.searchsorted(a_levels, b_d, "right") - 1
+        ask = np.nonzero((length > 0) & (level >= 0))[0]
+        if ask.size == 0:
+            return np.empty(0, np.int64), np.empty(0, np.int64)
+        best_val = np.full(ask.size, np.inf)
+        best_pos = np.zeros(ask.size, np.int64)
+        rows_per_chunk = max(1, 2_000_000 // max(n, 1))
+        cols = np.arange(n)
+        for lo in range(0, a_levels.size, rows_per_chunk):
+            hi = min(lo + rows_per_chunk, a_levels.size)
+            mine = np.nonzero((level[ask] >= lo) & (level[ask] < hi))[0]
+            if mine.size == 0:
+                continue
+            masked = np.where(g.a_desc[None, :] <= a_levels[lo:hi, None], a_tr[None, :], np.inf)
+            run_min = np.minimum.accumulate(masked, axis=1)
+            improved = np.empty_like(masked, dtype=bool)
+            improved[:, 0] = np.isfinite(masked[:, 0])
+            improved[:, 1:] = masked[:, 1:] < run_min[:, :-1]
+            arg = np.maximum.accumulate(np.where(improved, cols[None, :], 0), axis=1)
+            r = level[ask[mine]] - lo
+            c = length[ask[mine]] - 1
+            best_val[mine] = run_min[r, c]
+            best_pos[mine] = arg[r, c]
+        rc = best_val + part_d[ask]
+        hit = np.nonzero(rc < -tol)[0]
+        return g.s_by_b_desc[best_pos[hit]], ask[hit]
+
+    def _routes(self, g: _Group, s: IntArray, d: IntArray, p: IntArray, q: IntArray) -> RoutePool:
+        t, k = self.tables, g.depot
+        km = self.km_sk[k][s] + self.km_kd[k][d]
+        _, penalty = t.penalty(np.full(s.size, g.mat), t.d_mat[d])
+        tonnes = t.mat_t[g.mat]
+        unit_cost = (
+            tonnes * (km * t.eur_per_tonne_km + t.k_handling[k])
+            + t.mat_m3[g.mat] * (q - p) * t.k_hold[k]
+            + penalty
+        )
+        n = s.size
+        return RoutePool(
+            kind=np.full(n, DEPOT, np.int8),
+            src=s,
+            dem=d,
+            depot=np.full(n, k, np.int64),
+            p=p,
+            q=q,
+            km=km,
+            unit_cost=unit_cost,
+            mat=np.full(n, g.mat, np.int64),
+        )

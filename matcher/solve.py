@@ -63,7 +63,18 @@ import numpy.typing as npt
 
 from matcher.domain import Instance
 from matcher.result import Allocation, CostBreakdown, Kpis, Leftover, MatchResult
-from matcher.routes import DEPOT, STOCK, RoutePool, Tables, build_routes, build_tables
+from matcher.routes import (
+    DEPOT,
+    DIRECT,
+    STOCK,
+    DepotPricer,
+    RoutePool,
+    Tables,
+    build_routes,
+    build_tables,
+    count_depot_pairs,
+    demands_with_requirements,
+)
 
 FloatArray = npt.NDArray[np.float64]
 IntArray = npt.NDArray[np.int64]
@@ -78,8 +89,11 @@ _CAP_TOL = 1e-7  # m3 of overfill that counts as a violation
 _INT_TOL = 1e-6
 _INIT_PER_DEMAND = 4
 _INIT_PER_SUPPLY = 2
-_MIP_REL_GAP = 1e-4  # for the first incumbent only; the final run closes the gap
-_MIP_TIME_LIMIT_S = 120.0
+_MIP_REL_GAP = 1e-6  # the final run over every route that could still improve
+_MIP_TIME_LIMIT_S = 300.0  # a safety net only; the node limit decides
+_MIP_MAX_NODES = 300
+_BRANCH_AND_BOUND_MAX_ROUTES = 800  # larger models keep the dive's solution and the LP bound
+_LIST_DEPOT_PAIRS = 1_000_000
 
 
 class SolverError(RuntimeError):
@@ -102,24 +116,29 @@ class _Model:
     n_base_rows: int
     cap_days: list[list[int]] = field(default_factory=list)  # per depot: days with a row
     cap_rows: list[list[int]] = field(default_factory=list)  # per depot: their row indices
+    pricer: DepotPricer | None = None  # prices depot routes that are not in the pool
 
 
-def _build_model(tables: Tables, pool: RoutePool) -> _Model:
-    n_s, n_d, n_i = len(tables.s_ids), len(tables.d_ids), len(tables.i_ids)
+def _route_terms(tables: Tables, pool: RoutePool) -> tuple[FloatArray, IntArray, IntArray]:
+    """Objective coefficient, supply-or-stock row and demand row of each route."""
+    n_s, n_d = len(tables.s_ids), len(tables.d_ids)
     stock = pool.kind == STOCK
-    dem_unmet = tables.mat_unmet[tables.d_mat[pool.dem]]
     src_disposal = np.zeros(len(pool))
     src_disposal[~stock] = tables.mat_disposal[tables.s_mat[pool.src[~stock]]]
-    obj = pool.unit_cost - src_disposal - dem_unmet
-    useful = stock | (obj < 0)
-    pool = RoutePool(*(getattr(pool, f)[useful] for f in RoutePool.__dataclass_fields__))
-    obj, stock = obj[useful], stock[useful]
+    obj = pool.unit_cost - src_disposal - tables.mat_unmet[tables.d_mat[pool.dem]]
+    row_src = np.where(stock, n_s + n_d + pool.src, pool.src)
+    return obj, row_src, n_s + pool.dem
+
+
+def _build_model(tables: Tables, pool: RoutePool, pricer: DepotPricer | None) -> _Model:
+    obj, _, _ = _route_terms(tables, pool)
+    useful = (pool.kind == STOCK) | (obj < 0)
+    pool = pool.take(np.nonzero(useful)[0])
+    obj, row_src, row_dem = _route_terms(tables, pool)
     constant = float(
         (tables.mat_disposal[tables.s_mat] * tables.s_qty).sum()
         + (tables.mat_unmet[tables.d_mat] * tables.d_qty).sum()
     )
-    row_src = np.where(stock, n_s + n_d + pool.src, pool.src)
-    row_dem = n_s + pool.dem
     n_k = len(tables.k_ids)
     stock_m3 = np.zeros(n_k)
     np.add.at(stock_m3, tables.i_depot, tables.mat_m3[tables.i_mat] * tables.i_qty)
@@ -133,10 +152,36 @@ def _build_model(tables: Tables, pool: RoutePool) -> _Model:
         m3=tables.mat_m3[pool.mat],
         cap_rhs=tables.k_capacity_m3 - stock_m3,
         stock_m3=stock_m3,
-        n_base_rows=n_s + n_d + n_i,
+        n_base_rows=len(tables.s_ids) + len(tables.d_ids) + len(tables.i_ids),
         cap_days=[[] for _ in range(n_k)],
         cap_rows=[[] for _ in range(n_k)],
+        pricer=pricer,
     )
+
+
+def _extend_pool(model: _Model, new: RoutePool) -> IntArray:
+    """Append priced depot routes to the pool; returns their pool indices."""
+    obj, row_src, row_dem = _route_terms(model.tables, new)
+    first = len(model.pool)
+    model.pool = RoutePool.concat([model.pool, new])
+    model.obj = np.concatenate([model.obj, obj])
+    model.row_src = np.concatenate([model.row_src, row_src])
+    model.row_dem = np.concatenate([model.row_dem, row_dem])
+    model.m3 = np.concatenate([model.m3, model.tables.mat_m3[new.mat]])
+    return np.arange(first, first + len(new), dtype=np.int64)
+
+
+def _depot_day_duals(model: _Model, row_dual: FloatArray) -> list[tuple[IntArray, FloatArray]]:
+    """Per depot: sorted days with a capacity row, and prefix sums of their duals."""
+    out: list[tuple[IntArray, FloatArray]] = []
+    for k, days in enumerate(model.cap_days):
+        day_arr = np.asarray(days, dtype=np.int64)
+        order = np.argsort(day_arr)
+        duals = (
+            row_dual[np.asarray(model.cap_rows[k], dtype=np.int64)[order]] if days else np.empty(0)
+        )
+        out.append((day_arr[order], np.concatenate([[0.0], np.cumsum(duals)])))
+    return out
 
 
 def _capacity_entries(model: _Model, cols: IntArray) -> tuple[IntArray, IntArray, FloatArray]:
@@ -158,8 +203,11 @@ def _capacity_entries(model: _Model, cols: IntArray) -> tuple[IntArray, IntArray
         r = cols[sel]
         is_stock = pool.kind[r] == STOCK
         # depot route: rows with p <= day < q; stock route: rows with day >= q
-        lo = np.where(is_stock, np.searchsorted(sorted_days, pool.q[r], "left"),
-                      np.searchsorted(sorted_days, pool.p[r], "left"))
+        lo = np.where(
+            is_stock,
+            np.searchsorted(sorted_days, pool.q[r], "left"),
+            np.searchsorted(sorted_days, pool.p[r], "left"),
+        )
         hi = np.where(is_stock, sorted_days.size, np.searchsorted(sorted_days, pool.q[r], "left"))
         counts = np.maximum(hi - lo, 0)
         total = int(counts.sum())
@@ -275,24 +323,24 @@ def _add_capacity_rows(
     )
 
 
-def _reduced_costs(model: _Model, row_dual: FloatArray) -> FloatArray:
-    """Reduced cost of every route in the pool against the current duals."""
+def _reduced_costs(
+    model: _Model, row_dual: FloatArray, routes: IntArray | None = None
+) -> FloatArray:
+    """Reduced cost of the pool's ``routes`` (default: all) against the current duals."""
     pool = model.pool
-    rc = model.obj - row_dual[model.row_src] - row_dual[model.row_dem]
-    for k, days in enumerate(model.cap_days):
-        if not days:
+    idx = np.arange(len(pool)) if routes is None else routes
+    rc = model.obj[idx] - row_dual[model.row_src[idx]] - row_dual[model.row_dem[idx]]
+    for k, (days, prefix) in enumerate(_depot_day_duals(model, row_dual)):
+        if days.size == 0:
             continue
-        day_arr = np.asarray(days, dtype=np.int64)
-        order = np.argsort(day_arr)
-        sorted_days = day_arr[order]
-        duals = row_dual[np.asarray(model.cap_rows[k], dtype=np.int64)[order]]
-        prefix = np.concatenate([[0.0], np.cumsum(duals)])  # prefix[j] = sum of duals of days < day j
-        on_k = np.nonzero(pool.depot == k)[0]
-        p_idx = np.searchsorted(sorted_days, pool.p[on_k], "left")
-        q_idx = np.searchsorted(sorted_days, pool.q[on_k], "left")
-        is_stock = pool.kind[on_k] == STOCK
+        on_k = np.nonzero(pool.depot[idx] == k)[0]
+        r = idx[on_k]
+        p_idx = np.searchsorted(days, pool.p[r], "left")
+        q_idx = np.searchsorted(days, pool.q[r], "left")
+        is_stock = pool.kind[r] == STOCK
+        # depot route: rows p <= day < q, coefficient +m3; stock: rows day >= q, coefficient -m3
         spanned = np.where(is_stock, -(prefix[-1] - prefix[q_idx]), prefix[q_idx] - prefix[p_idx])
-        rc[on_k] -= model.m3[on_k] * spanned
+        rc[on_k] -= model.m3[r] * spanned
     return rc
 
 
@@ -322,12 +370,12 @@ def _new_highs() -> highspy.Highs:
         try:
             with open(os.devnull, "w") as devnull:
                 os.dup2(devnull.fileno(), 1)
-                h = highspy.Highs()
+                h = highspy.Highs()  # type: ignore[no-untyped-call]
         finally:
             os.dup2(saved, 1)
             os.close(saved)
     else:
-        h = highspy.Highs()
+        h = highspy.Highs()  # type: ignore[no-untyped-call]
     h.setOptionValue("output_flag", False)
     h.setOptionValue("random_seed", 0)
     return h
@@ -348,86 +396,117 @@ class _Solution:
     stats: dict[str, float | int | str]
 
 
+class _Generation:
+    """The HiGHS model of the relaxation on a working set of routes, grown by pricing."""
+
+    def __init__(self, model: _Model, column_generation: bool) -> None:
+        self.model = model
+        self.column_generation = column_generation
+        self.h = _new_highs()
+        tables, pool = model.tables, model.pool
+        n_rows = model.n_base_rows
+        self.h.addRows(
+            n_rows,
+            np.full(n_rows, -_INF),
+            np.concatenate([tables.s_qty, tables.d_qty, tables.i_qty]).astype(np.float64),
+            0,
+            np.zeros(n_rows, np.int32),
+            np.empty(0, np.int32),
+            np.empty(0),
+        )
+        all_routes = np.arange(len(pool), dtype=np.int64)
+        if column_generation:
+            work = np.union1d(
+                _cheapest_per(pool.dem, model.obj, all_routes, _INIT_PER_DEMAND),
+                _cheapest_per(model.row_src, model.obj, all_routes, _INIT_PER_SUPPLY),
+            )
+        else:
+            work = all_routes
+        self.work = work
+        self.in_work = np.zeros(len(pool), bool)
+        self.in_work[work] = True
+        _add_columns(self.h, model, work)
+        self.rounds = 0
+        self.lp_seconds = 0.0
+        self.pricing_seconds = 0.0
+
+    def solve(self, progress: Progress | None) -> tuple[FloatArray, FloatArray]:
+        """Re-solve and price until no route improves and no depot day is overfilled.
+
+        Returns the working set's values and the row duals.
+        """
+        model, h = self.model, self.h
+        tables = model.tables
+        while True:
+            self.rounds += 1
+            t0 = time.perf_counter()
+            if self.work.size == 0:  # nothing can be sent anywhere: every unit stays put
+                x, row_dual = np.empty(0), np.zeros(h.getNumRow())
+            else:
+                _run(h)
+                sol = h.getSolution()
+                x, row_dual = np.asarray(sol.col_value), np.asarray(sol.row_dual)
+            self.lp_seconds += time.perf_counter() - t0
+            t0 = time.perf_counter()
+            new_rows = _violated_days(model, self.work, x)
+            rc = _reduced_costs(model, row_dual)
+            rc[self.in_work] = 0.0
+            improving = np.nonzero(rc < -_RC_TOL)[0]
+            if model.pricer is not None and self.column_generation:
+                n_s = len(tables.s_ids)
+                priced = model.pricer.price(
+                    row_dual[:n_s],
+                    row_dual[n_s : n_s + len(tables.d_ids)],
+                    _depot_day_duals(model, row_dual),
+                    _RC_TOL,
+                )
+                if len(priced):
+                    new_idx = _extend_pool(model, priced)
+                    self.in_work = np.concatenate([self.in_work, np.zeros(new_idx.size, bool)])
+                    rc = np.concatenate([rc, _reduced_costs(model, row_dual, new_idx)])
+                    improving = np.concatenate([improving, new_idx[rc[new_idx] < -_RC_TOL]])
+            entering = np.union1d(
+                _cheapest_per(model.pool.dem, rc, improving, 2),
+                _cheapest_per(model.row_src, rc, improving, 2),
+            )
+            self.pricing_seconds += time.perf_counter() - t0
+            if progress:
+                value = (
+                    float(model.obj[self.work] @ x) + model.constant if x.size else model.constant
+                )
+                progress(
+                    f"round {self.rounds}: LP {value:,.2f} EUR, {self.work.size:,} routes in play,"
+                    f" {improving.size:,} improving, {len(new_rows)} depot-day rows added"
+                )
+            if new_rows:
+                _add_capacity_rows(h, model, self.work, new_rows)
+            if entering.size:
+                _add_columns(h, model, entering)
+                self.work = np.concatenate([self.work, entering])
+                self.in_work[entering] = True
+            if not new_rows and entering.size == 0:
+                return x, row_dual
+
+
 def _solve_lp(model: _Model, progress: Progress | None, column_generation: bool) -> _Solution:
     """Column and row generation on the relaxation, then whole units."""
-    tables, pool = model.tables, model.pool
     stats: dict[str, float | int | str] = {}
-    h = _new_highs()
-    n_rows = model.n_base_rows
-    h.addRows(
-        n_rows,
-        np.full(n_rows, -_INF),
-        np.concatenate([tables.s_qty, tables.d_qty, tables.i_qty]).astype(np.float64),
-        0,
-        np.zeros(n_rows, np.int32),
-        np.empty(0, np.int32),
-        np.empty(0),
-    )
-    all_routes = np.arange(len(pool), dtype=np.int64)
-    if column_generation:
-        work = np.union1d(
-            _cheapest_per(pool.dem, model.obj, all_routes, _INIT_PER_DEMAND),
-            _cheapest_per(model.row_src, model.obj, all_routes, _INIT_PER_SUPPLY),
-        )
-    else:
-        work = all_routes
-    in_work = np.zeros(len(pool), bool)
-    in_work[work] = True
-    _add_columns(h, model, work)
-    rounds = 0
-    lp_time = 0.0
-    pricing_time = 0.0
-    while True:
-        rounds += 1
-        t0 = time.perf_counter()
-        if work.size == 0:  # nothing can be sent anywhere: every unit stays where it is
-            x, row_dual = np.empty(0), np.zeros(h.getNumRow())
-        else:
-            _run(h)
-            sol = h.getSolution()
-            x, row_dual = np.asarray(sol.col_value), np.asarray(sol.row_dual)
-        lp_time += time.perf_counter() - t0
-        t0 = time.perf_counter()
-        new_rows = _violated_days(model, work, x)
-        rc = _reduced_costs(model, row_dual)
-        rc[in_work] = 0.0
-        improving = np.nonzero(rc < -_RC_TOL)[0]
-        entering = np.union1d(
-            _cheapest_per(pool.dem, rc, improving, 2),
-            _cheapest_per(model.row_src, rc, improving, 2),
-        )
-        pricing_time += time.perf_counter() - t0
-        if progress:
-            progress(
-                f"round {rounds}: LP {float(model.obj[work] @ x) + model.constant:,.2f} EUR,"
-                f" {work.size:,} routes in play, {improving.size:,} improving,"
-                f" {len(new_rows)} depot-day rows added"
-            )
-        if new_rows:
-            _add_capacity_rows(h, model, work, new_rows)
-        if entering.size:
-            _add_columns(h, model, entering)
-            work = np.concatenate([work, entering])
-            in_work[entering] = True
-        if not new_rows and entering.size == 0:
-            break
-    lp_value = float(model.obj[work] @ x) if work.size else 0.0
-    n_cap_rows = sum(len(d) for d in model.cap_days)
+    gen = _Generation(model, column_generation)
+    x, row_dual = gen.solve(progress)
+    lp_value = float(model.obj[gen.work] @ x) if gen.work.size else 0.0
     stats.update(
-        lp_rounds=rounds,
-        lp_seconds=lp_time,
-        pricing_seconds=pricing_time,
-        routes_in_play=int(work.size),
-        depot_day_rows=n_cap_rows,
+        lp_rounds=gen.rounds,
+        lp_seconds=gen.lp_seconds,
+        pricing_seconds=gen.pricing_seconds,
+        routes_in_play=int(gen.work.size),
+        depot_day_rows=sum(len(d) for d in model.cap_days),
     )
-    frac = np.abs(x - np.round(x))
     x_int = np.round(x).astype(np.int64)
     lower, proven = lp_value, True
-    if frac.max(initial=0.0) > _INT_TOL:
-        work, x_int, lower, proven = _whole_units(
-            h, model, work, in_work, x, row_dual, lp_value, progress, stats
-        )
-    x_full = np.zeros(len(pool), np.int64)
+    work = gen.work
+    if np.abs(x - np.round(x)).max(initial=0.0) > _INT_TOL:
+        work, x_int, lower, proven = _whole_units(gen, x, row_dual, lp_value, progress, stats)
+    x_full = np.zeros(len(model.pool), np.int64)
     x_full[work] = np.maximum(x_int, 0)
     return _Solution(x=x_full, lower_bound=lower, proven=proven, stats=stats)
 
@@ -435,9 +514,15 @@ def _solve_lp(model: _Model, progress: Progress | None, column_generation: bool)
 def _branch_and_bound(
     h: highspy.Highs, model: _Model, work: IntArray, start: FloatArray, rel_gap: float
 ) -> FloatArray:
-    """Run HiGHS's MIP on the working set, adding depot-day rows until no day is overfilled."""
+    """Run HiGHS's MIP on the working set, adding depot-day rows until no day is overfilled.
+
+    The node limit, not a clock, bounds the search, so the same instance gives the same answer
+    on a busy machine and an idle one (the nightly run must propose the same matches twice).
+    """
     h.setOptionValue("mip_rel_gap", rel_gap)
+    h.setOptionValue("mip_max_nodes", _MIP_MAX_NODES)
     h.setOptionValue("time_limit", _MIP_TIME_LIMIT_S)
+    _add_capacity_rows(h, model, work, _every_entry_day_of_binding_depots(model, work))
     while True:
         sol = highspy.HighsSolution()
         sol.col_value = list(start)
@@ -446,7 +531,9 @@ def _branch_and_bound(
         h.run()
         status = h.getModelStatus()
         if h.getInfo().primal_solution_status == 0 and status != highspy.HighsModelStatus.kOptimal:
-            raise SolverError(f"branch and bound found no solution ({h.modelStatusToString(status)})")
+            raise SolverError(
+                f"branch and bound found no solution ({h.modelStatusToString(status)})"
+            )
         value = np.round(np.asarray(h.getSolution().col_value))
         new_rows = _violated_days(model, work, value)
         if not new_rows:
@@ -455,62 +542,199 @@ def _branch_and_bound(
         start = value
 
 
+def _every_entry_day_of_binding_depots(model: _Model, work: IntArray) -> list[tuple[int, int]]:
+    """Depot-day rows not yet present for every pick-up day at a depot that already has one.
+
+    Adding them before branch and bound saves re-running it each time a whole-unit solution
+    overfills another day of a depot whose capacity binds.
+    """
+    pool = model.pool
+    out: list[tuple[int, int]] = []
+    for k, days in enumerate(model.cap_days):
+        if not days:
+            continue
+        on_k = (pool.depot[work] == k) & (pool.kind[work] == DEPOT)
+        stored = work[on_k][pool.q[work[on_k]] > pool.p[work[on_k]]]
+        have = set(days)
+        out.extend((k, int(t)) for t in np.unique(pool.p[stored]) if int(t) not in have)
+    return out
+
+
 def _set_integer(h: highspy.Highs, first: int, n: int) -> None:
     h.changeColsIntegrality(
         n, np.arange(first, first + n, dtype=np.int32), np.full(n, highspy.HighsVarType.kInteger)
     )
 
 
+def _resolve(gen: _Generation) -> bool:
+    """Re-run HiGHS on the working set after a bound change; False when infeasible."""
+    gen.h.run()
+    status = gen.h.getModelStatus()
+    if status == highspy.HighsModelStatus.kInfeasible:
+        return False
+    if status != highspy.HighsModelStatus.kOptimal:
+        raise SolverError(f"HiGHS ended with {gen.h.modelStatusToString(status)}")
+    return True
+
+
+def _dive(gen: _Generation, x: FloatArray) -> FloatArray:
+    """Round the routes the relaxation splits to whole units and re-optimise the rest, until
+    every route carries whole units.
+
+    Each step fixes the split routes at their nearest whole number and lets the relaxation
+    move the other routes to make room or fill the gap, so the cascade ends on routes whose
+    units are small.  Where that leaves no feasible solution, the step only caps the split
+    routes at their whole part; where even that fails (earlier fixings left no room), every
+    earlier fixing is released to a cap.  Caps alone are always feasible: a supply route
+    carrying fewer units only frees depot space, and with no supply routes the stock, which
+    fits on today, can only leave.
+    """
+    model, h = gen.model, gen.h
+    work = gen.work
+    n = work.size
+    lower, upper = np.zeros(n), np.full(n, _INF)
+    while True:
+        split = np.nonzero(np.abs(x - np.round(x)) > _INT_TOL)[0]
+        if split.size == 0:
+            return np.round(x)
+        idx = split.astype(np.int32)
+        nearest = np.round(x[split])
+        lower[split], upper[split] = nearest, nearest
+        h.changeColsBounds(idx.size, idx, lower[split], upper[split])
+        if not _resolve(gen):
+            lower[split], upper[split] = 0.0, np.floor(x[split] + _INT_TOL)
+            h.changeColsBounds(idx.size, idx, lower[split], upper[split])
+            if not _resolve(gen):
+                fixed = np.nonzero(lower > 0)[0]
+                upper[fixed] = np.minimum(upper[fixed], lower[fixed])
+                lower[fixed] = 0.0
+                h.changeColsBounds(fixed.size, fixed.astype(np.int32), lower[fixed], upper[fixed])
+                if not _resolve(gen):
+                    raise SolverError("rounding lost feasibility; capped routes should not")
+        x = np.asarray(h.getSolution().col_value)
+        new_rows = _violated_days(model, work, x)
+        while new_rows:
+            _add_capacity_rows(h, model, work, new_rows)
+            if not _resolve(gen):
+                raise SolverError("a depot-day row made the rounded model infeasible")
+            x = np.asarray(h.getSolution().col_value)
+            new_rows = _violated_days(model, work, x)
+
+
+def _rens(gen: _Generation, x: FloatArray) -> FloatArray | None:
+    """Whole units by a small branch and bound around the relaxation (RENS).
+
+    Depot and stock routes the relaxation sends whole units along keep them; each split one may
+    take the whole number just below or just above; direct routes stay continuous.  Once the
+    depot routes carry whole units, what is left is a transportation problem, whose basic
+    solutions are whole, so one more solve of the relaxation makes every route whole.  Returns
+    None when no whole-unit solution lies in that neighbourhood.
+    """
+    model, h = gen.model, gen.h
+    work = gen.work
+    n = work.size
+    cols = np.arange(n, dtype=np.int32)
+    via_depot = model.pool.kind[work] != DIRECT
+    _add_capacity_rows(h, model, work, _every_entry_day_of_binding_depots(model, work))
+    lower = np.where(via_depot, np.floor(x + _INT_TOL), 0.0)
+    upper = np.where(via_depot, np.ceil(x - _INT_TOL), _INF)
+    h.changeColsBounds(n, cols, lower, upper)
+    depot_cols = cols[via_depot]
+    h.changeColsIntegrality(
+        depot_cols.size, depot_cols, np.full(depot_cols.size, highspy.HighsVarType.kInteger)
+    )
+    h.setOptionValue("mip_rel_gap", _MIP_REL_GAP)
+    h.setOptionValue("mip_max_nodes", _MIP_MAX_NODES)
+    h.setOptionValue("time_limit", _MIP_TIME_LIMIT_S)
+    value: FloatArray | None = None
+    while True:
+        h.run()
+        if h.getInfo().primal_solution_status == 0:
+            break
+        value = np.asarray(h.getSolution().col_value)
+        new_rows = _violated_days(model, work, np.round(value))
+        if not new_rows:
+            break
+        _add_capacity_rows(h, model, work, new_rows)
+        value = None
+    h.changeColsIntegrality(
+        depot_cols.size, depot_cols, np.full(depot_cols.size, highspy.HighsVarType.kContinuous)
+    )
+    if value is None:
+        h.changeColsBounds(n, cols, np.zeros(n), np.full(n, _INF))
+        return None
+    fixed = np.where(via_depot, np.round(value), 0.0)
+    h.changeColsBounds(n, cols, fixed, np.where(via_depot, fixed, _INF))
+    if not _resolve(gen):
+        raise SolverError("whole depot units left the transportation part infeasible")
+    return np.asarray(h.getSolution().col_value)
+
+
 def _whole_units(
-    h: highspy.Highs,
-    model: _Model,
-    work: IntArray,
-    in_work: npt.NDArray[np.bool_],
+    gen: _Generation,
     x: FloatArray,
     row_dual: FloatArray,
     lp_value: float,
     progress: Progress | None,
     stats: dict[str, float | int | str],
 ) -> tuple[IntArray, IntArray, float, bool]:
-    """Whole units where depot capacity splits them: branch and bound with reduced-cost fixing.
+    """Whole units where depot capacity splits them.
 
-    First an incumbent from branch and bound on the working set.  Then every route whose reduced
-    cost at the relaxation's optimum exceeds (incumbent - relaxation) can carry no unit in any
-    better solution (each unit on it raises the objective above the bound by its reduced cost),
-    so branch and bound over the working set plus the remaining routes proves the optimum over
-    the whole pool; its dual bound is a valid lower bound.
+    An incumbent comes from :func:`_dive`.  Where the routes are listed and the model is small,
+    branch and bound then closes the gap with reduced-cost fixing: a route whose reduced cost at
+    the relaxation's optimum exceeds (incumbent - relaxation) can carry no unit in any better
+    solution (each unit on it raises the objective above the bound by its reduced cost), so
+    branch and bound over the working set plus the remaining routes searches the whole pool,
+    and its dual bound is a valid lower bound.  Otherwise the relaxation's value is the bound.
     """
+    model, h = gen.model, gen.h
     t0 = time.perf_counter()
     rc = _reduced_costs(model, row_dual)
-    _set_integer(h, 0, work.size)
     if progress:
-        progress(f"depot capacity binds: branch and bound on {work.size:,} routes")
-    incumbent = _branch_and_bound(h, model, work, np.floor(x + _INT_TOL), _MIP_REL_GAP)
+        progress(f"depot capacity splits units: rounding {gen.work.size:,} routes")
+    around = _rens(gen, x)
+    incumbent = _dive(gen, x if around is None else around)
+    work = gen.work
     upper = float(model.obj[work] @ incumbent)
+    stats.update(dive_seconds=time.perf_counter() - t0)
     slack = upper - lp_value
-    extra = np.nonzero(~in_work & (rc <= slack + _RC_TOL))[0]
+    tolerance = 1e-9 * max(1.0, abs(lp_value))
+    extra = np.nonzero(~gen.in_work[: rc.size] & (rc <= slack + _RC_TOL))[0]
+    if (
+        slack <= tolerance
+        or model.pricer is not None
+        or work.size + extra.size > _BRANCH_AND_BOUND_MAX_ROUTES
+    ):
+        # Depot routes that are priced, not listed, cannot be listed by reduced cost either.
+        return work, incumbent.astype(np.int64), lp_value, slack <= tolerance
     if progress:
-        progress(f"reduced-cost fixing: {extra.size:,} more routes could still improve")
-    first = work.size
+        progress(f"branch and bound over {work.size + extra.size:,} routes")
+    h.changeColsBounds(
+        work.size,
+        np.arange(work.size, dtype=np.int32),
+        np.zeros(work.size),
+        np.full(work.size, _INF),
+    )
     _add_columns(h, model, extra)
-    _set_integer(h, first, extra.size)
     work = np.concatenate([work, extra])
+    _set_integer(h, 0, work.size)
     start = np.concatenate([incumbent, np.zeros(extra.size)])
-    value = _branch_and_bound(h, model, work, start, 0.0)
+    value = _branch_and_bound(h, model, work, start, _MIP_REL_GAP)
     x_int = value.astype(np.int64)
     int_value = float(model.obj[work] @ x_int)
-    info = h.getInfo()
+    if int_value > upper:  # branch and bound stopped early on a worse solution
+        x_int = start.astype(np.int64)
+        int_value = upper
     status = h.getModelStatus()
     bound = lp_value
     if status == highspy.HighsModelStatus.kOptimal:
-        bound = max(lp_value, min(float(info.mip_dual_bound), int_value))
-    proven = int_value <= bound + 1e-9 * max(1.0, abs(bound))
+        bound = max(lp_value, min(float(h.getInfo().mip_dual_bound), int_value))
     stats.update(
-        mip_seconds=time.perf_counter() - t0,
+        mip_seconds=time.perf_counter() - t0 - float(stats["dive_seconds"]),
         mip_status=h.modelStatusToString(status),
         mip_extra_routes=int(extra.size),
     )
-    return work, x_int, bound, proven
+    return work, x_int, bound, int_value <= bound + tolerance
 
 
 def _solve_networkx(model: _Model) -> _Solution:
@@ -526,13 +750,16 @@ def _solve_networkx(model: _Model) -> _Solution:
     g.add_node("sink", demand=total)
     for s, qty in enumerate(tables.s_qty):
         g.add_edge("source", ("s", s), capacity=int(qty), weight=0)
-        g.add_edge(("s", s), "sink", capacity=int(qty), weight=0)  # leftover: disposal (in constant)
+        g.add_edge(
+            ("s", s), "sink", capacity=int(qty), weight=0
+        )  # leftover: disposal (in constant)
     for d, qty in enumerate(tables.d_qty):
         g.add_edge(("d", d), "sink", capacity=int(qty), weight=0)
     weights = np.round(model.obj * 100).astype(np.int64)
     for r in range(len(pool)):
-        g.add_edge(("s", int(pool.src[r])), ("d", int(pool.dem[r])), weight=int(weights[r]),
-                   route=r)
+        g.add_edge(
+            ("s", int(pool.src[r])), ("d", int(pool.dem[r])), weight=int(weights[r]), route=r
+        )
     flow = nx.network_simplex(g)[1]
     x = np.zeros(len(pool), np.int64)
     for r in range(len(pool)):
@@ -545,7 +772,12 @@ def _result(model: _Model, solution: _Solution, stats: dict[str, object]) -> Mat
     cost = tables.instance.cost
     chosen = np.nonzero(solution.x > 0)[0]
     x = solution.x[chosen].astype(np.float64)
-    kind, src, dem, depot = pool.kind[chosen], pool.src[chosen], pool.dem[chosen], pool.depot[chosen]
+    kind, src, dem, depot = (
+        pool.kind[chosen],
+        pool.src[chosen],
+        pool.dem[chosen],
+        pool.depot[chosen],
+    )
     mat = pool.mat[chosen]
     t = tables.mat_t[mat]
     km = pool.km[chosen]
@@ -624,7 +856,11 @@ def _result(model: _Model, solution: _Solution, stats: dict[str, object]) -> Mat
 
 
 def match(
-    instance: Instance, *, method: str | None = None, progress: Progress | None = None
+    instance: Instance,
+    *,
+    method: str | None = None,
+    progress: Progress | None = None,
+    depot_routes: str = "auto",
 ) -> MatchResult:
     """Find the cheapest way to send supply to demand, directly or through depots.
 
@@ -636,6 +872,11 @@ def match(
         ``"column-generation"`` (default), ``"full-lp"`` or ``"networkx"`` (depot-free only).
     progress : callable, optional
         Receives a short line of text at each stage of a long run.
+    depot_routes : {"auto", "listed", "priced"}
+        Whether column generation lists every depot route up front ("listed") or prices them
+        implicitly each round ("priced"); "auto" lists them while there are at most
+        ``_LIST_DEPOT_PAIRS`` candidate triples.  Both are exact for the relaxation; only
+        listed routes let binding depot capacity be proven optimal in whole units.
 
     Returns
     -------
@@ -662,9 +903,16 @@ def match(
     t0 = time.perf_counter()
     tables = build_tables(instance)
     t1 = time.perf_counter()
-    pool = build_routes(tables, progress)
+    pricer = None
+    if method == "column-generation" and tables.k_ids:
+        listed = count_depot_pairs(tables)
+        if depot_routes == "priced" or (depot_routes == "auto" and listed > _LIST_DEPOT_PAIRS):
+            pricer = DepotPricer(tables, exclude_demands=demands_with_requirements(tables))
+    depot_demands = None if pricer is None else demands_with_requirements(tables)
+    pool = build_routes(tables, progress, depot_demands=depot_demands)
     t2 = time.perf_counter()
-    model = _build_model(tables, pool)
+    model = _build_model(tables, pool, pricer)
+    stats["depot_routes"] = "priced" if pricer else "listed"
     stats.update(routes=len(pool), useful_routes=len(model.pool))
     if method == "networkx":
         solution = _solve_networkx(model)
@@ -676,5 +924,7 @@ def match(
     result = _result(model, solution, stats)
     stats["result_seconds"] = time.perf_counter() - t3
     if progress:
-        progress(f"{result.status}: {result.objective_eur:,.2f} EUR in {time.perf_counter() - t0:.2f} s")
+        progress(
+            f"{result.status}: {result.objective_eur:,.2f} EUR in {time.perf_counter() - t0:.2f} s"
+        )
     return result
