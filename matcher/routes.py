@@ -171,7 +171,7 @@ def _attribute_table(instance: Instance) -> AttributeTable | None:
 
     def code_of(value: AttributeValue) -> int:
         key = ("s", value) if isinstance(value, str) else ("n", float(value))
-        return codes.setdefault(key, len(codes))  # type: ignore[arg-type]
+        return codes.setdefault(key, len(codes))
 
     stock = [item for depot in instance.depots for item in depot.stock]
 
