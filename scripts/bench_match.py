@@ -1,0 +1,605 @@
+"""Benchmark the matching core end to end and print markdown tables.
+
+Usage::
+
+    .venv/bin/python scripts/bench_match.py [--sizes 1000,10000,100000] [--quick] [--no-peer]
+                                            [--out FILE.md] [--timeout 600] [--nx-timeout 300]
+
+For each size n (n supply and n demand listings from :func:`matcher.generate.generate_instance`,
+seed ``--seed``), once without depots (regime ``nodepots``) and once with 20 depots (regime
+``default``), the instance is written as JSON to a temporary directory and a fresh Python process
+runs what ``materialmatch match`` runs: :func:`matcher.io.load_instance` on the file,
+:func:`matcher.solve.match`, :func:`matcher.io.write_result`.  The first table has one row per run:
+
+- ``routes``: routes listed (``stats["routes"]``), and whether depot routes were listed up front
+  or priced implicitly (``stats["depot_routes"]``);
+- ``load s``: JSON parse and validation; ``tables+routes s``: numpy tables and candidate routes
+  (``tables_seconds + routes_seconds``); ``solve s``: the optimisation (``solve_seconds``);
+  ``result s``: assembling allocations and KPIs; ``write s``: :func:`write_result`;
+  ``end to end s``: load + match + write, wall clock, in the child (interpreter start and imports
+  excluded);
+- ``peak MiB``: the child's peak resident memory.  It is read from ``VmHWM`` in
+  ``/proc/self/status`` rather than ``getrusage(RUSAGE_SELF).ru_maxrss``: on Linux the latter
+  carries the *parent's* high-water mark into a child across fork and exec (a 500 MiB parent
+  makes a 13 MiB child report 514 MiB), so it would measure the orchestrator, not the run.
+  Where ``/proc`` is missing, ``ru_maxrss`` is the fallback;
+- the objective, the status and the gap ((objective - lower bound) / |lower bound|).
+
+The second table compares each run, in the same benchmark run, with
+
+- networkx's min-cost flow (``match(method="networkx")``, depot-free instances only), run where
+  n <= ``--nx-max`` and within ``--nx-timeout`` seconds: its solve time, the ratio networkx /
+  ours (solve times; both build the same routes first), and its objective minus ours.  networkx
+  solves with costs rounded to whole cents per unit, so its objective may differ from ours by up
+  to half a cent per unit moved by either solution; that bound is printed beside the difference;
+- the greedy nearest-first baseline of ``scripts/greedy_baseline.py`` (a browse-and-contact
+  marketplace: direct routes only, demands in order of ``needed_from``): its objective and the
+  excess (greedy - optimum) / optimum.
+
+The third table solves the structuralCircle peer instances from
+``../shared/peer/structuralcircle`` (beside the repository; never committed into it) and checks
+each objective against the optimum published in that folder's README.
+
+Every run is its own subprocess with a timeout (``--timeout``); a run that does not finish shows
+"timeout" in its row, with the peak memory it had reached.  Progress goes to stderr, tables to
+stdout (and to ``--out``).  Nothing is asserted about speed: this prints numbers.
+"""
+
+from __future__ import annotations
+
+import argparse
+import collections
+import gzip
+import os
+import platform
+import re
+import resource
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import orjson
+
+REPO = Path(__file__).resolve().parents[1]
+PEER_DIR = REPO.parent / "shared" / "peer" / "structuralcircle"
+REGIMES = (("nodepots", 0), ("default", 20))
+MATCH_TOLERANCE_EUR = 0.01  # |ours - published| below this counts as the same optimum
+
+
+# ---------------------------------------------------------------------------------------------
+# Workers: each runs in a fresh interpreter and prints one JSON object as its last stdout line
+# ---------------------------------------------------------------------------------------------
+
+
+def _peak_mib() -> float:
+    """Peak resident memory of this process (VmHWM; ru_maxrss where /proc is missing)."""
+    try:
+        status = Path("/proc/self/status").read_text()
+    except OSError:
+        status = ""
+    found = re.search(r"VmHWM:\s+(\d+)\s+kB", status)
+    if found:
+        return int(found.group(1)) / 1024
+    rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    return rss / (1024 * 1024) if sys.platform == "darwin" else rss / 1024
+
+
+def _progress(label: str) -> Callable[[str], None]:
+    """A progress callback for stderr that lets a solver round through every 10 s at most."""
+    last = [0.0]
+
+    def say(message: str) -> None:
+        now = time.monotonic()
+        if message.startswith("round") and now - last[0] < 10.0:
+            return
+        last[0] = now
+        print(f"  [{label}] {message}", file=sys.stderr, flush=True)
+
+    return say
+
+
+def _load(path: str) -> Any:
+    from matcher.io import load_instance
+
+    if path.endswith(".gz"):
+        with gzip.open(path, "rb") as handle:
+            return load_instance(handle)
+    return load_instance(path)
+
+
+def _worker_generate(n: str, regime: str, depots: str, seed: str, path: str) -> dict[str, Any]:
+    from matcher.generate import generate_instance
+
+    start = time.perf_counter()
+    data = generate_instance(int(n), int(n), int(depots), int(seed), regime=regime)
+    payload = orjson.dumps(data)
+    Path(path).write_bytes(payload)
+    return {"seconds": time.perf_counter() - start, "mb": len(payload) / 1e6}
+
+
+def _worker_run(path: str, out: str, label: str) -> dict[str, Any]:
+    from matcher.io import write_result
+    from matcher.solve import match
+
+    start = time.perf_counter()
+    instance = _load(path)
+    loaded = time.perf_counter()
+    result = match(instance, progress=_progress(label))
+    matched = time.perf_counter()
+    write_result(result, out)
+    written = time.perf_counter()
+    stats = result.stats
+    return {
+        "load_s": loaded - start,
+        "match_s": matched - loaded,
+        "write_s": written - matched,
+        "end_to_end_s": written - start,
+        "tables_s": stats.get("tables_seconds"),
+        "routes_s": stats.get("routes_seconds"),
+        "solve_s": stats.get("solve_seconds"),
+        "result_s": stats.get("result_seconds"),
+        "routes": stats.get("routes"),
+        "useful_routes": stats.get("useful_routes"),
+        "depot_routes": stats.get("depot_routes"),
+        "lp_rounds": stats.get("lp_rounds"),
+        "objective": result.objective_eur,
+        "lower_bound": result.lower_bound_eur,
+        "status": result.status,
+        "gap": result.gap,
+        "units": sum(a.quantity for a in result.allocations),
+        "supply": len(instance.supply),
+        "demand": len(instance.demand),
+        "peak_mib": _peak_mib(),
+    }
+
+
+def _worker_networkx(path: str, label: str) -> dict[str, Any]:
+    from matcher.solve import match
+
+    instance = _load(path)
+    start = time.perf_counter()
+    result = match(instance, method="networkx", progress=_progress(label))
+    return {
+        "match_s": time.perf_counter() - start,
+        "solve_s": result.stats.get("solve_seconds"),
+        "objective": result.objective_eur,
+        "units": sum(a.quantity for a in result.allocations),
+        "peak_mib": _peak_mib(),
+    }
+
+
+def _worker_greedy(path: str) -> dict[str, Any]:
+    sys.path.insert(0, str(Path(__file__).resolve().parent))
+    from greedy_baseline import greedy_match
+
+    result = greedy_match(_load(path))
+    return {
+        "seconds": result.seconds,
+        "objective": result.objective_eur,
+        "allocations": int(result.qty.size),
+        "candidates": result.candidate_routes,
+        "peak_mib": _peak_mib(),
+    }
+
+
+WORKERS: dict[str, Callable[..., dict[str, Any]]] = {
+    "generate": _worker_generate,
+    "run": _worker_run,
+    "networkx": _worker_networkx,
+    "greedy": _worker_greedy,
+}
+
+
+# ---------------------------------------------------------------------------------------------
+# The orchestrator: starts workers, keeps their progress on stderr, collects their answers
+# ---------------------------------------------------------------------------------------------
+
+
+@dataclass
+class Outcome:
+    """What a worker returned, or why it did not."""
+
+    data: dict[str, Any] | None = None
+    failure: str | None = None  # "timeout (600 s)" or "error: ..."
+    seconds: float = 0.0
+    peak_mib: float | None = None  # also known for a run stopped by its timeout
+    tail: list[str] = field(default_factory=list)
+
+    def get(self, key: str) -> Any:
+        return None if self.data is None else self.data.get(key)
+
+
+def _vm_hwm_mib(pid: int) -> float | None:
+    try:
+        status = Path(f"/proc/{pid}/status").read_text()
+    except OSError:
+        return None
+    found = re.search(r"VmHWM:\s+(\d+)\s+kB", status)
+    return int(found.group(1)) / 1024 if found else None
+
+
+def _forward(stream: Any, tail: collections.deque[str]) -> None:
+    for line in stream:
+        tail.append(line.rstrip("\n"))
+        sys.stderr.write(line)
+        sys.stderr.flush()
+
+
+def _start(kind: str, args: Sequence[str], timeout_s: float) -> Outcome:
+    """Run one worker in a fresh interpreter; its stderr is passed through as progress."""
+    command = [sys.executable, str(Path(__file__).resolve()), "--worker", kind, *args]
+    env = {
+        **os.environ,
+        "PYTHONPATH": os.pathsep.join(filter(None, [str(REPO), os.environ.get("PYTHONPATH")])),
+    }
+    start = time.perf_counter()
+    proc = subprocess.Popen(
+        command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=REPO, env=env
+    )
+    tail: collections.deque[str] = collections.deque(maxlen=5)
+    chunks: list[str] = []
+    readers = [
+        threading.Thread(target=_forward, args=(proc.stderr, tail), daemon=True),
+        threading.Thread(target=lambda: chunks.append(proc.stdout.read()), daemon=True),  # type: ignore[union-attr]
+    ]
+    for reader in readers:
+        reader.start()
+    outcome = Outcome()
+    try:
+        proc.wait(timeout=timeout_s)
+    except subprocess.TimeoutExpired:
+        outcome.peak_mib = _vm_hwm_mib(proc.pid)
+        proc.kill()
+        proc.wait()
+        outcome.failure = f"timeout ({timeout_s:.0f} s)"
+    for reader in readers:
+        reader.join()
+    outcome.seconds = time.perf_counter() - start
+    outcome.tail = list(tail)
+    if outcome.failure is None:
+        lines = "".join(chunks).strip().splitlines()
+        if proc.returncode != 0 or not lines:
+            last = tail[-1] if tail else f"exit status {proc.returncode}"
+            outcome.failure = f"error: {last[:120]}"
+        else:
+            outcome.data = orjson.loads(lines[-1])
+            outcome.peak_mib = outcome.data.get("peak_mib")
+    return outcome
+
+
+# ---------------------------------------------------------------------------------------------
+# Formatting
+# ---------------------------------------------------------------------------------------------
+
+
+def _s(value: float | None, digits: int = 2) -> str:
+    return "–" if value is None else f"{value:.{digits}f}"
+
+
+def _eur(value: float | None) -> str:
+    return "–" if value is None else f"{value:,.2f}"
+
+
+def _count(value: int | None) -> str:
+    return "–" if value is None else f"{value:,}"
+
+
+def _table(header: Sequence[str], rows: Sequence[Sequence[str]], right_from: int = 1) -> str:
+    align = ["---" if i < right_from else "---:" for i in range(len(header))]
+    lines = ["| " + " | ".join(header) + " |", "|" + "|".join(align) + "|"]
+    lines += ["| " + " | ".join(row) + " |" for row in rows]
+    return "\n".join(lines)
+
+
+def _size(n: int) -> str:
+    return f"{n // 1000}k" if n % 1000 == 0 and n >= 1000 else str(n)
+
+
+# ---------------------------------------------------------------------------------------------
+# The generated instances
+# ---------------------------------------------------------------------------------------------
+
+
+@dataclass
+class Case:
+    n: int
+    regime: str
+    depots: int
+    path: Path
+    generated: Outcome | None = None
+    run: Outcome | None = None
+    nx: Outcome | None = None
+    nx_note: str = ""
+    greedy: Outcome | None = None
+
+
+def _say(message: str) -> None:
+    print(message, file=sys.stderr, flush=True)
+
+
+def _measure(case: Case, args: argparse.Namespace, workdir: Path) -> None:
+    label = f"{_size(case.n)} x {_size(case.n)}, {case.depots} depots"
+    _say(f"== {label}: generating")
+    case.generated = _start(
+        "generate",
+        [str(case.n), case.regime, str(case.depots), str(args.seed), str(case.path)],
+        args.timeout,
+    )
+    if case.generated.data is None:
+        return
+    _say(
+        f"== {label}: {case.generated.data['mb']:.1f} MB instance in "
+        f"{case.generated.data['seconds']:.1f} s; matching"
+    )
+    case.run = _start("run", [str(case.path), str(workdir / "result.json"), label], args.timeout)
+    _say(f"== {label}: {case.run.failure or 'done'} ({case.run.seconds:.1f} s)")
+    if case.depots:
+        case.nx_note = "n/a (depots)"
+    elif case.n > args.nx_max:
+        case.nx_note = f"not run (n > {_size(args.nx_max)})"
+    else:
+        _say(f"== {label}: networkx min-cost flow (cap {args.nx_timeout:.0f} s)")
+        case.nx = _start("networkx", [str(case.path), label + ", networkx"], args.nx_timeout)
+        _say(f"== {label}: networkx {case.nx.failure or 'done'} ({case.nx.seconds:.1f} s)")
+    _say(f"== {label}: greedy nearest-first")
+    case.greedy = _start("greedy", [str(case.path)], args.timeout)
+    _say(f"== {label}: greedy {case.greedy.failure or 'done'} ({case.greedy.seconds:.1f} s)")
+    case.path.unlink(missing_ok=True)
+
+
+def _main_row(case: Case) -> list[str]:
+    size = f"{_size(case.n)} × {_size(case.n)}"
+    run = case.run
+    if run is None or run.data is None:
+        why = (run.failure if run else None) or (case.generated.failure if case.generated else "")
+        peak = _s(run.peak_mib, 0) if run else "–"
+        return [size, str(case.depots), why or "–", *["–"] * 6, peak, "–", "–", "–"]
+    d = run.data
+    build = None if d["tables_s"] is None else d["tables_s"] + d["routes_s"]
+    mode = f" ({d['depot_routes']})" if case.depots else ""
+    return [
+        size,
+        str(case.depots),
+        f"{_count(d['routes'])}{mode}",
+        _s(d["load_s"]),
+        _s(build),
+        _s(d["solve_s"]),
+        _s(d["result_s"]),
+        _s(d["write_s"]),
+        _s(d["end_to_end_s"]),
+        _s(run.peak_mib, 0),
+        _eur(d["objective"]),
+        d["status"],
+        f"{d['gap']:.2e}" if d["gap"] else "0",
+    ]
+
+
+def _reference_row(case: Case) -> list[str]:
+    size = f"{_size(case.n)} × {_size(case.n)}"
+    ours = case.run.data if case.run and case.run.data else None
+    nx_time = nx_ratio = nx_diff = "–"
+    if case.nx is None:
+        nx_time = case.nx_note or "–"
+    elif case.nx.data is None:
+        nx_time = case.nx.failure or "–"
+    else:
+        nx = case.nx.data
+        nx_time = _s(nx["solve_s"])
+        if ours:
+            nx_ratio = f"{nx['solve_s'] / max(ours['solve_s'], 1e-9):.0f}×"
+            # networkx is optimal for costs rounded to cents: each unit moved by either solution
+            # may be off by half a cent, which bounds how far its objective may be from ours.
+            bound = 0.005 * (nx["units"] + ours["units"])
+            nx_diff = f"{nx['objective'] - ours['objective']:+,.2f} (rounding: ±{bound:,.2f})"
+    g = case.greedy.data if case.greedy and case.greedy.data else None
+    greedy_cost = _eur(g["objective"]) if g else (case.greedy.failure if case.greedy else "–")
+    excess = "–"
+    if g and ours and ours["objective"] > 0:
+        excess = f"{(g['objective'] - ours['objective']) / ours['objective'] * 100:+.1f} %"
+    return [
+        size,
+        str(case.depots),
+        _s(ours["solve_s"]) if ours else "–",
+        nx_time,
+        nx_ratio,
+        nx_diff,
+        greedy_cost or "–",
+        excess,
+        _s(g["seconds"]) if g else "–",
+    ]
+
+
+# ---------------------------------------------------------------------------------------------
+# The structuralCircle peer instances
+# ---------------------------------------------------------------------------------------------
+
+
+def published_optima(readme: str) -> dict[str, tuple[float, float | None]]:
+    """The README's table: instance name -> (published optimum, the peer's time in s or None).
+
+    A row may name several instances at once (``a / b / c`` with optima ``x / y / z``).
+    """
+    found: dict[str, tuple[float, float | None]] = {}
+    for line in readme.splitlines():
+        cells = [cell.strip() for cell in line.strip().strip("|").split("|")]
+        if len(cells) < 4 or not re.match(r"^[\d.]+( / [\d.]+)*$", cells[2]):
+            continue
+        names = [name.strip() for name in cells[0].split("/")]
+        optima = [float(value) for value in cells[2].split("/")]
+        timed = re.search(r",\s*([\d.]+)\s*s\b", cells[3])
+        peer_s = float(timed.group(1)) if timed else None
+        if len(names) != len(optima):
+            continue
+        for name, optimum in zip(names, optima, strict=True):
+            found[name] = (optimum, peer_s)
+    return found
+
+
+def _peer_rows(args: argparse.Namespace, workdir: Path) -> list[list[str]] | str:
+    readme = PEER_DIR / "README.md"
+    if not readme.is_file():
+        return f"(peer instances not found at {PEER_DIR}; table skipped)"
+    optima = published_optima(readme.read_text())
+    rows: list[list[str]] = []
+    for path in sorted(PEER_DIR.glob("*.json.gz")):
+        name = path.name.removesuffix(".json.gz")
+        _say(f"== peer {name}")
+        outcome = _start("run", [str(path), str(workdir / "peer-result.json"), name], args.timeout)
+        expected, peer_s = optima.get(name, (None, None))
+        d = outcome.data
+        if d is None:
+            rows.append(
+                [name, "–", outcome.failure or "–", _eur(expected), "–", "–", "–", _s(peer_s)]
+            )
+            continue
+        same = (
+            "–"
+            if expected is None
+            else ("yes" if abs(d["objective"] - expected) < MATCH_TOLERANCE_EUR else "NO")
+        )
+        rows.append(
+            [
+                name,
+                f"{d['supply']:,} × {d['demand']:,}",
+                _eur(d["objective"]),
+                _eur(expected),
+                same,
+                _s(d["load_s"]),
+                _s(d["match_s"]),
+                _s(peer_s),
+            ]
+        )
+    return rows
+
+
+# ---------------------------------------------------------------------------------------------
+# main
+# ---------------------------------------------------------------------------------------------
+
+
+def _machine() -> str:
+    try:
+        described = subprocess.run(
+            ["git", "describe", "--always", "--dirty"], cwd=REPO, capture_output=True, text=True
+        ).stdout.strip()
+    except OSError:
+        described = "?"
+    cpu = platform.processor() or platform.machine()
+    try:
+        model = re.search(r"model name\s*:\s*(.*)", Path("/proc/cpuinfo").read_text())
+        cpu = model.group(1).strip() if model else cpu
+    except OSError:
+        pass
+    return (
+        f"{time.strftime('%Y-%m-%d %H:%M')}, commit {described}, "
+        f"python {platform.python_version()}, {os.cpu_count()} CPUs ({cpu})"
+    )
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--sizes", default="1000,10000,100000", help="listings per side")
+    parser.add_argument("--quick", action="store_true", help="1k and 10k only")
+    parser.add_argument("--no-peer", action="store_true", help="skip the structuralCircle table")
+    parser.add_argument("--out", type=Path, help="also write the tables to this markdown file")
+    parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--timeout", type=float, default=600.0, help="seconds per run")
+    parser.add_argument("--nx-timeout", type=float, default=300.0, help="seconds for networkx")
+    parser.add_argument("--nx-max", type=int, default=10_000, help="largest n given to networkx")
+    parser.add_argument("--worker", nargs="+", help=argparse.SUPPRESS)
+    args = parser.parse_args(argv)
+    if args.worker:
+        kind, *rest = args.worker
+        print(orjson.dumps(WORKERS[kind](*rest)).decode())
+        return 0
+    sizes = [1000, 10000] if args.quick else [int(size) for size in args.sizes.split(",")]
+
+    started = time.perf_counter()
+    sections = [
+        f"Matching benchmark: {_machine()}; seed {args.seed}, timeout {args.timeout:.0f} s per run."
+    ]
+    with tempfile.TemporaryDirectory(prefix="bench_match-") as tmp:
+        workdir = Path(tmp)
+        cases = [
+            Case(n, regime, depots, workdir / f"instance-{n}-{regime}.json")
+            for n in sizes
+            for regime, depots in REGIMES
+        ]
+        for case in cases:
+            _measure(case, args, workdir)
+        sections.append(
+            "### Production solver (n supply × n demand listings)\n\n"
+            + _table(
+                [
+                    "listings",
+                    "depots",
+                    "routes",
+                    "load s",
+                    "tables+routes s",
+                    "solve s",
+                    "result s",
+                    "write s",
+                    "end to end s",
+                    "peak MiB",
+                    "objective EUR",
+                    "status",
+                    "gap",
+                ],
+                [_main_row(case) for case in cases],
+                right_from=1,
+            )
+        )
+        sections.append(
+            "### Against networkx min-cost flow and a greedy nearest-first marketplace\n\n"
+            + _table(
+                [
+                    "listings",
+                    "depots",
+                    "our solve s",
+                    "networkx solve s",
+                    "networkx / ours",
+                    "networkx - ours EUR",
+                    "greedy EUR",
+                    "greedy excess",
+                    "greedy s",
+                ],
+                [_reference_row(case) for case in cases],
+            )
+        )
+        if not args.no_peer:
+            peer = _peer_rows(args, workdir)
+            if isinstance(peer, str):
+                sections.append(peer)
+            else:
+                sections.append(
+                    "### structuralCircle peer instances (optimum from its README)\n\n"
+                    + _table(
+                        [
+                            "instance",
+                            "supply × demand",
+                            "our objective",
+                            "published optimum",
+                            "same",
+                            "our load s",
+                            "our match s",
+                            "peer's time s",
+                        ],
+                        peer,
+                    )
+                )
+    sections.append(f"Benchmark wall time: {time.perf_counter() - started:.0f} s.")
+    text = "\n\n".join(sections) + "\n"
+    print(text)
+    if args.out:
+        args.out.write_text(text)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
