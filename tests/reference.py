@@ -594,6 +594,11 @@ def reference_networkx(instance: Instance, *, scale: int = 100) -> FlowSolution:
 # ---------------------------------------------------------------------------------------------
 
 
+def objective_tolerance(value: float) -> float:
+    """Two optimal solutions differ only by float summation: 1e-6 relative, a micro-euro floor."""
+    return max(1e-6 * abs(value), 1e-6)
+
+
 def accounting_tolerance(value: float) -> float:
     """The spec's accounting tolerance: a cent or 1e-6 relative, whichever is larger."""
     return max(0.01, 1e-6 * abs(value))

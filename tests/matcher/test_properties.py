@@ -21,6 +21,7 @@ from matcher.domain import Instance
 from tests.reference import (
     as_match_result,
     check_result,
+    objective_tolerance,
     reference_milp,
     reference_networkx,
 )
@@ -28,11 +29,6 @@ from tests.strategies import depot_free_instances, instances
 
 FAST = settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 SLOW = settings(max_examples=1500, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-
-
-def objective_tolerance(value: float) -> float:
-    """Two optimal solutions differ only by float summation: 1e-6 relative, a micro-euro floor."""
-    return max(1e-6 * abs(value), 1e-6)
 
 
 def _match(instance: Instance) -> Any:
