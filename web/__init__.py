@@ -22,7 +22,8 @@ log = logging.getLogger(__name__)
 
 # HTML areas built by the site's helper: packages exposing ``bp``. Missing ones are skipped, so the
 # API and the site can grow independently.
-HTML_BLUEPRINTS = ("web.main", "web.auth", "web.listings", "web.projects", "web.catalogue")
+HTML_BLUEPRINTS = ("web.main", "web.auth", "web.listings", "web.projects", "web.catalogue",
+                   "web.proposals", "web.depots", "web.runs", "web.notifications")
 
 
 def create_app(config: Mapping[str, Any] | None = None) -> Flask:

@@ -19,10 +19,14 @@ from web.main.display import (
 
 bp = Blueprint("main", __name__)
 
-# (endpoint, label, who sees it): "all", "user" (logged in) or "coordinator".
+# (endpoint, label, who sees it): "all", "user" (logged in), "depot" (depot managers and
+# coordinators) or "coordinator".
 NAV = (
     ("listings.browse", _l("Find materials"), "all"),
     ("projects.mine", _l("My projects and listings"), "user"),
+    ("proposals.mine", _l("My proposals"), "user"),
+    ("depots.index", _l("Depots"), "depot"),
+    ("runs.index", _l("Match runs"), "coordinator"),
     ("catalogue.index", _l("Catalogue"), "coordinator"),
 )
 
@@ -54,6 +58,10 @@ def nav_items() -> list[tuple[str, object]]:
         if endpoint not in views:
             continue
         if who == "user" and not current_user.is_authenticated:
+            continue
+        if who == "depot" and not (
+            current_user.is_authenticated and current_user.role.value != "project_lead"
+        ):
             continue
         if who == "coordinator" and not (
             current_user.is_authenticated and current_user.is_coordinator
