@@ -267,7 +267,7 @@ def test_messages_are_listed_and_counted_in_the_nav(client, scene):
     html = response.get_data(as_text=True)
     assert '<span class="badge count" id="unread-count">1' in html
     response = client.post("/notifications/read", follow_redirects=True)
-    assert "1 berichten als gelezen gemarkeerd." in text_of(response)
+    assert "1 bericht als gelezen gemarkeerd." in text_of(response)
     assert 'id="unread-count"' not in response.get_data(as_text=True)
 
 

@@ -62,7 +62,7 @@ def test_the_coordinator_starts_a_run_and_sees_it_listed(client, users, listings
     run = db.session.scalars(db.select(MatchRun)).one()
     assert run.triggered_by_id == users["coord"].id and run.n_proposals == 1
     page = text_of(response)
-    assert f"Matchingronde {run.id} is klaar: 1 voorstellen." in page
+    assert f"Matchingronde {run.id} is klaar: 1 voorstel." in page
     assert "gelukt" in page
     assert "1 / 1 / 0" in page  # supply / demand / stock
     assert "1 (250)" in page  # proposals (units)

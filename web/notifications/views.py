@@ -3,8 +3,7 @@
 from __future__ import annotations
 
 from flask import Blueprint, abort, flash, redirect, render_template, url_for
-from flask_babel import get_locale
-from flask_babel import gettext as _
+from flask_babel import get_locale, ngettext
 from flask_login import current_user, login_required
 from flask_wtf import FlaskForm
 
@@ -43,5 +42,6 @@ def mark_read():  # type: ignore[no-untyped-def]
     if not MarkReadForm().validate_on_submit():
         abort(400)
     n = service.mark_read(current_user)
-    flash(_("%(n)d messages marked as read.", n=n), "success")
+    flash(ngettext("%(num)d message marked as read.", "%(num)d messages marked as read.", n),
+          "success")
     return redirect(url_for("notifications.index"))

@@ -10,6 +10,7 @@ from __future__ import annotations
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
+from flask_babel import ngettext
 from flask_login import current_user
 from flask_wtf import FlaskForm
 
@@ -57,6 +58,7 @@ def start():  # type: ignore[no-untyped-def]
         current_app.logger.exception("matching run started from the site failed")
         flash(_("The matching run failed; see the error in the list below."), "error")
     else:
-        flash(_("Matching run %(id)s finished: %(n)d proposals.", id=run.id,
-                n=run.n_proposals), "success")
+        flash(ngettext("Matching run %(id)s finished: %(num)d proposal.",
+                       "Matching run %(id)s finished: %(num)d proposals.",
+                       run.n_proposals, id=run.id), "success")
     return redirect(url_for("runs.index"))
