@@ -32,7 +32,7 @@ import numpy as np
 import numpy.typing as npt
 
 from matcher.domain import AttributeValue, Instance, Requirement
-from matcher.geo import great_circle_km, pairs_within
+from matcher.geo import candidate_pairs, great_circle_km
 
 FloatArray = npt.NDArray[np.float64]
 IntArray = npt.NDArray[np.int64]
@@ -429,7 +429,7 @@ def _direct_routes(tables: Tables, fam: int) -> RoutePool:
     d_idx = np.nonzero((tables.mat_family[tables.d_mat] == fam) & (tables.d_b >= tables.d_a))[0]
     if s_idx.size == 0 or d_idx.size == 0:
         return RoutePool.empty()
-    ia, ib, gc = pairs_within(
+    ia, ib = candidate_pairs(
         tables.s_lat[s_idx],
         tables.s_lon[s_idx],
         tables.d_lat[d_idx],
@@ -444,8 +444,12 @@ def _direct_routes(tables: Tables, fam: int) -> RoutePool:
         & (tables.s_cond[s] >= tables.d_cond[d])
         & (day <= np.minimum(tables.s_b[s], tables.d_b[d]))
     )
-    s, d, gc, penalty, day = s[keep], d[keep], gc[keep], penalty[keep], day[keep]
+    s, d, penalty, day = s[keep], d[keep], penalty[keep], day[keep]
     keep = requirements_met(tables, s, d)
+    s, d, penalty, day = s[keep], d[keep], penalty[keep], day[keep]
+    # the exact distance, and the exact radius test, only for pairs that are otherwise feasible
+    gc = great_circle_km(tables.s_lat[s], tables.s_lon[s], tables.d_lat[d], tables.d_lon[d])
+    keep = gc <= tables.d_max_gc_km[d]
     s, d, gc, penalty, day = s[keep], d[keep], gc[keep], penalty[keep], day[keep]
     km = gc * tables.road_factor
     mat = tables.s_mat[s]
