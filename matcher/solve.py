@@ -54,14 +54,15 @@ import os
 import sys
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date
 
 import highspy
 import numpy as np
 import numpy.typing as npt
 
-from matcher.domain import Instance
+from matcher.domain import Demand, Instance, Supply
+from matcher.geo import great_circle_km
 from matcher.result import Allocation, CostBreakdown, Kpis, Leftover, MatchResult
 from matcher.routes import (
     DEPOT,
@@ -855,12 +856,90 @@ def _result(model: _Model, solution: _Solution, stats: dict[str, object]) -> Mat
     )
 
 
+def _independent_parts(instance: Instance) -> list[Instance] | None:
+    """The instance split by material family, or None where depot capacity could couple them.
+
+    Families share nothing but depot capacity.  A depot's capacity cannot bind when its stock
+    plus every unit of supply within reach of it fits at once; if that holds for every depot,
+    the families are independent problems and their optima add up to the optimum.
+    """
+    tables = build_tables(instance)
+    for k in range(len(tables.k_ids)):
+        reach = great_circle_km(tables.s_lat, tables.s_lon, tables.k_lat[k], tables.k_lon[k])
+        near = reach <= tables.max_gc_km
+        volume = float((tables.mat_m3[tables.s_mat[near]] * tables.s_qty[near]).sum())
+        on_k = tables.i_depot == k
+        volume += float((tables.mat_m3[tables.i_mat[on_k]] * tables.i_qty[on_k]).sum())
+        if volume > tables.k_capacity_m3[k]:
+            return None
+    family_of = dict(zip(tables.mat_codes, tables.mat_family.tolist(), strict=True))
+    supply: dict[int, list[Supply]] = {}
+    demand: dict[int, list[Demand]] = {}
+    for s in instance.supply:
+        supply.setdefault(family_of[s.material], []).append(s)
+    for d in instance.demand:
+        demand.setdefault(family_of[d.material], []).append(d)
+    parts = []
+    for fam in sorted(set(supply) | set(demand)):
+        depots = tuple(
+            replace(k, stock=tuple(i for i in k.stock if family_of[i.material] == fam))
+            for k in instance.depots
+        )
+        parts.append(
+            replace(
+                instance,
+                supply=tuple(supply.get(fam, ())),
+                demand=tuple(demand.get(fam, ())),
+                depots=depots,
+            )
+        )
+    return parts
+
+
+def _combine(instance: Instance, results: list[MatchResult], seconds: float) -> MatchResult:
+    """One result from the results of independent parts."""
+    fields = CostBreakdown.__dataclass_fields__
+    breakdown = CostBreakdown(
+        **{f: float(sum(getattr(r.cost_breakdown, f) for r in results)) for f in fields}
+    )
+    allocations = tuple(a for r in results for a in r.allocations)
+    left_s = {x.id: x for r in results for x in r.unmatched_supply}
+    left_d = {x.id: x for r in results for x in r.unmet_demand}
+    demanded = sum(d.quantity for d in instance.demand)
+    delivered = sum(a.quantity for a in allocations)
+    optimal = all(r.status == "optimal" for r in results)
+    objective = breakdown.total_eur
+    stats: dict[str, object] = {"method": results[0].stats.get("method"), "parts": len(results)}
+    for r in results:
+        for key, value in r.stats.items():
+            if isinstance(value, (int, float)) and not isinstance(value, bool):
+                stats[key] = stats.get(key, 0) + value  # type: ignore[operator]
+    stats["seconds"] = seconds
+    return MatchResult(
+        status="optimal" if optimal else "feasible",
+        objective_eur=objective,
+        lower_bound_eur=objective if optimal else float(sum(r.lower_bound_eur for r in results)),
+        cost_breakdown=breakdown,
+        allocations=allocations,
+        unmatched_supply=tuple(left_s[s.id] for s in instance.supply if s.id in left_s),
+        unmet_demand=tuple(left_d[d.id] for d in instance.demand if d.id in left_d),
+        kpis=Kpis(
+            tonnes_reused=float(sum(r.kpis.tonnes_reused for r in results)),
+            transport_co2_kg=float(sum(r.kpis.transport_co2_kg for r in results)),
+            embodied_co2_avoided_kg=float(sum(r.kpis.embodied_co2_avoided_kg for r in results)),
+            demand_met_fraction=1.0 if demanded == 0 else delivered / demanded,
+        ),
+        stats=stats,
+    )
+
+
 def match(
     instance: Instance,
     *,
     method: str | None = None,
     progress: Progress | None = None,
     depot_routes: str = "auto",
+    decompose: bool = True,
 ) -> MatchResult:
     """Find the cheapest way to send supply to demand, directly or through depots.
 
@@ -877,6 +956,9 @@ def match(
         implicitly each round ("priced"); "auto" lists them while there are at most
         ``_LIST_DEPOT_PAIRS`` candidate triples.  Both are exact for the relaxation; only
         listed routes let binding depot capacity be proven optimal in whole units.
+    decompose : bool
+        Solve each material family (materials linked by substitution) on its own where no
+        depot's capacity can bind; the families are then independent, so this is exact.
 
     Returns
     -------
@@ -899,8 +981,19 @@ def match(
     method = method or DEFAULT_METHOD
     if method not in METHODS:
         raise ValueError(f"unknown method {method!r}; choose one of {', '.join(METHODS)}")
-    stats: dict[str, object] = {"method": method}
     t0 = time.perf_counter()
+    parts = _independent_parts(instance) if decompose and method != "networkx" else None
+    if parts is not None and len(parts) > 1:
+        results = []
+        for n, part in enumerate(parts, 1):
+            results.append(match(part, method=method, depot_routes=depot_routes, decompose=False))
+            if progress:
+                progress(
+                    f"part {n}/{len(parts)}: {len(part.supply):,} supply, {len(part.demand):,}"
+                    f" demand, {results[-1].status} after {time.perf_counter() - t0:.1f} s"
+                )
+        return _combine(instance, results, time.perf_counter() - t0)
+    stats: dict[str, object] = {"method": method}
     tables = build_tables(instance)
     t1 = time.perf_counter()
     pricer = None
