@@ -88,6 +88,14 @@ def test_production_is_optimal_when_depots_are_crowded(instance: Instance) -> No
     assert_agrees_with_reference(instance)
 
 
+@FAST
+@given(instances(max_materials=4, max_supply=6, max_demand=6, max_depots=1, max_quantity=40))
+def test_production_is_optimal_when_materials_share_one_small_depot(instance: Instance) -> None:
+    # Several material families compete for one depot: splitting the problem by family is only
+    # exact where no capacity can bind.
+    assert_agrees_with_reference(instance)
+
+
 # ---------------------------------------------------------------------------------------------
 # The references against each other (so that a disagreement above points at production)
 # ---------------------------------------------------------------------------------------------
