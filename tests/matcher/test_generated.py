@@ -24,10 +24,10 @@ from matcher.domain import Instance
 from tests.reference import (
     GAP_LIMIT,
     check_result,
+    min_cost_flow,
     objective_tolerance,
     reference_milp,
     reference_milp_fast,
-    reference_networkx,
 )
 
 REGIMES = ["nodepots", "default", "tight", "substitution"]
@@ -127,6 +127,6 @@ def test_generated_instance_objective_matches_the_brute_force_reference(
 def test_generated_depot_free_instance_matches_min_cost_flow(n: int) -> None:
     instance = _instance(n, "nodepots")
     result = _production(n, "nodepots")
-    flow = reference_networkx(instance, scale=10**7)
+    flow = min_cost_flow(instance, scale=10**7)
     assert abs(result.objective_eur - flow.objective_eur) <= flow.tolerance_eur
     assert result.objective_eur <= flow.objective_eur + objective_tolerance(flow.objective_eur)

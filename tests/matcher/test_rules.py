@@ -441,9 +441,7 @@ def test_stock_must_meet_condition_and_requirements_too(solve: Any) -> None:
     # the B stock with length 6 can.  2 * 10 km * 0.13 = 2.60.
     instance = make_instance(
         demand=[
-            make_demand(
-                quantity=2, min_condition="B", requirements={"length_m": {"min": 5.0}}
-            )
+            make_demand(quantity=2, min_condition="B", requirements={"length_m": {"min": 5.0}})
         ],
         depots=[
             make_depot(
