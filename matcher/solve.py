@@ -53,7 +53,7 @@ from __future__ import annotations
 import os
 import sys
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import date
 
@@ -121,6 +121,17 @@ class _Model:
     cap_days: list[list[int]] = field(default_factory=list)  # per depot: days with a row
     cap_rows: list[list[int]] = field(default_factory=list)  # per depot: their row indices
     pricer: DepotPricer | None = None  # prices depot routes that are not in the pool
+    # per depot: volume already promised outside the instance, a step function of the day
+    # (from ``days[j]`` on, ``m3[j]``; nothing before the first day)
+    reserved: list[tuple[IntArray, FloatArray]] = field(default_factory=list)
+
+    def reserved_at(self, k: int, days: IntArray) -> FloatArray:
+        """Volume promised in depot ``k`` outside the instance on each of ``days``."""
+        if not self.reserved or self.reserved[k][0].size == 0:
+            return np.zeros(np.shape(days))
+        step_days, m3 = self.reserved[k]
+        pos = np.searchsorted(step_days, days, "right") - 1
+        return np.where(pos >= 0, m3[np.maximum(pos, 0)], 0.0)
 
 
 def _route_terms(tables: Tables, pool: RoutePool) -> tuple[FloatArray, IntArray, IntArray]:
@@ -134,7 +145,27 @@ def _route_terms(tables: Tables, pool: RoutePool) -> tuple[FloatArray, IntArray,
     return obj, row_src, n_s + pool.dem
 
 
-def _build_model(tables: Tables, pool: RoutePool, pricer: DepotPricer | None) -> _Model:
+def _reserved_steps(
+    tables: Tables, stock_m3: FloatArray, reserved_m3: Mapping[str, Sequence[tuple[date, float]]]
+) -> list[tuple[IntArray, FloatArray]]:
+    """Promised volume per depot as step functions of the day, clipped so that a day that is
+    already full takes nothing new in (x = 0 must stay feasible)."""
+    out = []
+    for k, depot_id in enumerate(tables.k_ids):
+        steps = sorted(reserved_m3.get(depot_id, ()))
+        days = np.array([d.toordinal() for d, _ in steps], dtype=np.int64)
+        room = max(float(tables.k_capacity_m3[k] - stock_m3[k]), 0.0)
+        m3 = np.minimum(np.array([float(v) for _, v in steps], dtype=np.float64), room)
+        out.append((days, np.maximum(m3, 0.0)))
+    return out
+
+
+def _build_model(
+    tables: Tables,
+    pool: RoutePool,
+    pricer: DepotPricer | None,
+    reserved_m3: Mapping[str, Sequence[tuple[date, float]]] | None = None,
+) -> _Model:
     obj, _, _ = _route_terms(tables, pool)
     useful = (pool.kind == STOCK) | (obj < 0)
     pool = pool.take(np.nonzero(useful)[0])
@@ -160,6 +191,7 @@ def _build_model(tables: Tables, pool: RoutePool, pricer: DepotPricer | None) ->
         cap_days=[[] for _ in range(n_k)],
         cap_rows=[[] for _ in range(n_k)],
         pricer=pricer,
+        reserved=_reserved_steps(tables, stock_m3, reserved_m3 or {}),
     )
 
 
@@ -260,7 +292,7 @@ def _occupancy(model: _Model, work: IntArray, x: FloatArray, k: int, days: IntAr
     r, xv = work[active], x[active]
     vol = model.m3[r] * xv
     is_stock = pool.kind[r] == STOCK
-    occ = np.full(days.size, model.stock_m3[k])
+    occ: FloatArray = np.asarray(model.stock_m3[k] + model.reserved_at(k, days), dtype=np.float64)
 
     def arrived_by(day_of: IntArray, v: FloatArray) -> FloatArray:
         """Sum of ``v`` over entries whose day is <= each of ``days``."""
@@ -282,9 +314,9 @@ def _violated_days(model: _Model, work: IntArray, x: FloatArray) -> list[tuple[i
     tables = model.tables
     for k in range(len(tables.k_ids)):
         active = (x > _INT_TOL) & (pool.depot[work] == k) & (pool.kind[work] == DEPOT)
-        days = np.unique(np.concatenate([pool.p[work[active]], [tables.today]]))
-        if days.size == 0:
-            continue
+        steps = model.reserved[k][0] if model.reserved else np.empty(0, np.int64)
+        days = np.unique(np.concatenate([pool.p[work[active]], [tables.today], steps]))
+        days = days[days >= tables.today]
         occ = _occupancy(model, work, x, k, days)
         over = days[occ > tables.k_capacity_m3[k] + _CAP_TOL * max(1.0, tables.k_capacity_m3[k])]
         have = set(model.cap_days[k])
@@ -313,7 +345,7 @@ def _add_capacity_rows(
         vals.append(v)
         nnz += c.size
         lowers.append(-_INF)
-        uppers.append(model.cap_rhs[k])
+        uppers.append(model.cap_rhs[k] - float(model.reserved_at(k, np.array([t]))[0]))
         model.cap_days[k].append(t)
         model.cap_rows[k].append(first_row + n)
     h.addRows(
@@ -862,7 +894,9 @@ def _result(model: _Model, solution: _Solution, stats: dict[str, object]) -> Mat
     )
 
 
-def _independent_parts(instance: Instance) -> list[Instance] | None:
+def _independent_parts(
+    instance: Instance, reserved_m3: Mapping[str, Sequence[tuple[date, float]]]
+) -> list[Instance] | None:
     """The instance split by material family, or None where depot capacity could couple them.
 
     Families share nothing but depot capacity.  A depot's capacity cannot bind when its stock
@@ -876,6 +910,7 @@ def _independent_parts(instance: Instance) -> list[Instance] | None:
         volume = float((tables.mat_m3[tables.s_mat[near]] * tables.s_qty[near]).sum())
         on_k = tables.i_depot == k
         volume += float((tables.mat_m3[tables.i_mat[on_k]] * tables.i_qty[on_k]).sum())
+        volume += max((float(m3) for _, m3 in reserved_m3.get(tables.k_ids[k], ())), default=0.0)
         if volume > tables.k_capacity_m3[k]:
             return None
     family_of = dict(zip(tables.mat_codes, tables.mat_family.tolist(), strict=True))
@@ -946,6 +981,7 @@ def match(
     progress: Progress | None = None,
     depot_routes: str = "auto",
     decompose: bool = True,
+    reserved_m3: Mapping[str, Sequence[tuple[date, float]]] | None = None,
 ) -> MatchResult:
     """Find the cheapest way to send supply to demand, directly or through depots.
 
@@ -965,6 +1001,11 @@ def match(
     decompose : bool
         Solve each material family (materials linked by substitution) on its own where no
         depot's capacity can bind; the families are then independent, so this is exact.
+    reserved_m3 : mapping, optional
+        Per depot id, volume already promised outside this instance (accepted routes that
+        have not arrived yet, say) as steps ``(day, m3)``: from that day on, until the next
+        step, that much of the depot's capacity is taken.  Not part of the JSON contract;
+        the web application's nightly run passes what earlier proposals hold.
 
     Returns
     -------
@@ -988,11 +1029,23 @@ def match(
     if method not in METHODS:
         raise ValueError(f"unknown method {method!r}; choose one of {', '.join(METHODS)}")
     t0 = time.perf_counter()
-    parts = _independent_parts(instance) if decompose and method != "networkx" else None
+    parts = (
+        _independent_parts(instance, reserved_m3 or {})
+        if decompose and method != "networkx"
+        else None
+    )
     if parts is not None and len(parts) > 1:
         results = []
         for n, part in enumerate(parts, 1):
-            results.append(match(part, method=method, depot_routes=depot_routes, decompose=False))
+            results.append(
+                match(
+                    part,
+                    method=method,
+                    depot_routes=depot_routes,
+                    decompose=False,
+                    reserved_m3=reserved_m3,
+                )
+            )
             if progress:
                 progress(
                     f"part {n}/{len(parts)}: {len(part.supply):,} supply, {len(part.demand):,}"
@@ -1010,7 +1063,7 @@ def match(
     depot_demands = None if pricer is None else demands_with_requirements(tables)
     pool = build_routes(tables, progress, depot_demands=depot_demands)
     t2 = time.perf_counter()
-    model = _build_model(tables, pool, pricer)
+    model = _build_model(tables, pool, pricer, reserved_m3)
     stats["depot_routes"] = "priced" if pricer else "listed"
     stats.update(routes=len(pool), useful_routes=len(model.pool))
     if method == "networkx":
