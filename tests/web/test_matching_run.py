@@ -9,7 +9,7 @@ import subprocess
 import sys
 import threading
 import time
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -213,7 +213,14 @@ def test_capacity_promised_to_accepted_routes_is_kept_free(app, users, project, 
     make_demand(users["other_lead"], other_project, quantity=296, **late)
     built = matching.build_instance()
     assert built.promised_m3[depot.id] == pytest.approx(296 * m3)
-    assert built.data["depots"][0]["capacity_m3"] == pytest.approx(1.5 - 296 * m3)
+    # the instance keeps the real capacity; the promise goes to the matcher day by day
+    assert built.data["depots"][0]["capacity_m3"] == pytest.approx(1.5)
+    (key,) = built.reserved_m3
+    assert [(d.isoformat(), round(v, 9)) for d, v in built.reserved_m3[key]] == [
+        (date.today().isoformat(), 0.0),
+        (day(20).isoformat(), round(296 * m3, 9)),
+        (day(40).isoformat(), 0.0),
+    ]
     run = matching.run_matching()
     through = [q for q in run.proposals if q.route == "depot"]
     assert sum(q.quantity for q in through) == int((1.5 - 296 * m3) / m3 + 1e-9)
@@ -253,3 +260,29 @@ def test_the_console_script_runs_the_nightly_matching(market, app, db):
     assert done.stdout.startswith("Run ") and "proposals" in done.stdout
     (run,) = db.session.scalars(select(MatchRun)).all()
     assert run.status == "succeeded" and run.n_proposals >= 3
+
+
+def test_a_promise_on_other_days_leaves_the_depot_its_full_room(
+    app, users, project, other_project, db
+):
+    """The same 1.5 m3 depot, its first 296 tiles promised on days 20 to 40; a second pair that
+    stores from day 50 to day 70 finds the whole depot free again and sends all 296 through."""
+    from web.services import matching
+
+    depot = make_depot(users["coord"], [users["depot"]], capacity_m3=1.5)
+    make_supply(users["lead"], project, quantity=296, available_from=day(10).isoformat(),
+                available_until=day(20).isoformat())
+    make_demand(users["other_lead"], other_project, quantity=296,
+                needed_from=day(40).isoformat(), needed_until=day(45).isoformat())
+    (p,) = matching.run_matching().proposals
+    matching.accept_proposal(users["lead"], p.id)
+    matching.accept_proposal(users["other_lead"], p.id)
+
+    make_supply(users["lead"], project, quantity=296, available_from=day(45).isoformat(),
+                available_until=day(50).isoformat())
+    make_demand(users["other_lead"], other_project, quantity=296,
+                needed_from=day(70).isoformat(), needed_until=day(80).isoformat())
+    run = matching.run_matching()
+    through = [q for q in run.proposals if q.route == "depot" and q.status.value == "proposed"]
+    assert sum(q.quantity for q in through) == 296
+    assert through[0].depot_id == depot.id

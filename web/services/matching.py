@@ -18,14 +18,14 @@ The nightly run (:func:`run_matching`)
 
 Capacity already promised
 -------------------------
-The spec's instance has one ``capacity_m3`` per depot, the same on every day, while promises
-are per day (an accepted depot route occupies its depot from pick-up to delivery).  The instance
-therefore gets ``capacity_m3 - max over days from today of (promised m3 that day)``, where
-promised is everything in or coming to the depot except the free stock, which the instance
-carries as stock items itself.  This is safe (no proposal the matcher makes can overfill a day
-because of an earlier promise) and exact when promises do not vary over time; it gives away room
-on days where the promised volume is below its peak.  Whatever the nightly run proposes, the
-accept (:func:`accept_proposal`) checks the real day-by-day room under the depot's row lock.
+Promises are per day (an accepted depot route occupies its depot from pick-up to delivery),
+while the spec's instance has one ``capacity_m3`` per depot.  The instance therefore keeps each
+depot's real capacity, and the run passes what is promised day by day to the matcher as
+``reserved_m3`` (steps of m3 from a day on): everything in or coming to the depot except the
+free stock, which the instance carries as stock items itself.  The matcher then never proposes
+a route that would overfill a day because of an earlier promise, and days outside a promise
+keep all their room.  Whatever the nightly run proposes, the accept (:func:`accept_proposal`)
+checks the real day-by-day room under the depot's row lock.
 
 Proposals
 ---------
@@ -51,7 +51,7 @@ import time
 import traceback
 import zlib
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
@@ -130,7 +130,9 @@ class BuiltInstance:
     demand_ids: dict[str, int]
     stock_ids: dict[str, int]
     depot_ids: dict[str, int]
-    promised_m3: dict[int, float]  # per depot: the peak promised volume subtracted
+    promised_m3: dict[int, float]  # per depot: the peak promised volume (for reports)
+    # per instance depot id: promised m3 from a day on, for matcher.solve.match(reserved_m3=)
+    reserved_m3: dict[str, list[tuple[date, float]]] = field(default_factory=dict)
 
     @property
     def sha256(self) -> str:
@@ -208,12 +210,13 @@ def build_instance(today: date | None = None) -> BuiltInstance:
         demand_rows.append(row)
 
     depot_rows, depot_ids, stock_ids, promised = [], {}, {}, {}
+    reserved: dict[str, list[tuple[date, float]]] = {}
     for k in depot_svc.list_depots(active_only=True):
         key = f"k{k.id}"
         depot_ids[key] = k.id
         line = depot_svc.timeline(k, today)
-        peak_promised = max(line.max_present_m3(today) - line.free_stock_m3, 0.0)
-        promised[k.id] = peak_promised
+        reserved[key] = _promised_steps(line, today)
+        promised[k.id] = max((m3 for _, m3 in reserved[key]), default=0.0)
         stock = []
         for lot in depot_svc.lots(k.id):
             if lot.quantity_free <= 0:
@@ -228,7 +231,7 @@ def build_instance(today: date | None = None) -> BuiltInstance:
             stock.append(item)
         # The spec refuses stock that does not fit on today; an overfull depot (after a
         # correction) then takes nothing new in, and the accept's own check stays the guard.
-        capacity = max(k.capacity_m3 - peak_promised, line.free_stock_m3, 0.0)
+        capacity = max(k.capacity_m3, line.free_stock_m3, 0.0)
         depot_rows.append({
             "id": key, "lat": k.lat, "lon": k.lon, "capacity_m3": capacity,
             "holding_eur_per_m3_day": k.holding_eur_per_m3_day,
@@ -239,7 +242,19 @@ def build_instance(today: date | None = None) -> BuiltInstance:
         "today": today.isoformat(), "cost": _cost_model(), "materials": material_rows,
         "supply": supply_rows, "demand": demand_rows, "depots": depot_rows,
     }
-    return BuiltInstance(data, supply_ids, demand_ids, stock_ids, depot_ids, promised)
+    return BuiltInstance(data, supply_ids, demand_ids, stock_ids, depot_ids, promised, reserved)
+
+
+def _promised_steps(line: depot_svc.Timeline, today: date) -> list[tuple[date, float]]:
+    """The depot's promised volume as steps (day, m3): present minus the free stock, which the
+    instance carries itself; after the last planned movement the level stays."""
+    end = max(line.last_day, today) + timedelta(days=1)
+    steps: list[tuple[date, float]] = []
+    for offset, level in enumerate(line.present_m3(today, end)):
+        promised_m3 = max(level - line.free_stock_m3, 0.0)
+        if not steps or promised_m3 != steps[-1][1]:
+            steps.append((today + timedelta(days=offset), promised_m3))
+    return steps
 
 
 # ----------------------------------------------------------------------------- the run lock
@@ -369,7 +384,9 @@ def run_matching(
             instance = parse_instance(built.data)
             db.session.rollback()  # no transaction stays open while the solver works
             t0 = time.perf_counter()
-            result = match(instance, method=method, progress=progress)
+            result = match(
+                instance, method=method, progress=progress, reserved_m3=built.reserved_m3
+            )
             seconds = time.perf_counter() - t0
             run = _store_run(built, result, started, today, seconds, actor_id)
             _pause_for_tests()
