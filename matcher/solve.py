@@ -94,7 +94,7 @@ _MIP_REL_GAP = 1e-6  # the final run over every route that could still improve
 _MIP_TIME_LIMIT_S = 300.0  # a safety net only; the node limit decides
 _MIP_MAX_NODES = 300
 _BRANCH_AND_BOUND_MAX_ROUTES = 800  # larger models keep the dive's solution and the LP bound
-_LIST_DEPOT_PAIRS = 1_000_000
+_LIST_DEPOT_PAIRS = 4_000_000
 # An objective within half a cent of a proven bound counts as proven: costs are in euros, and the
 # spec's own accounting tolerance is a cent.
 _PROOF_TOL_EUR = 0.005
