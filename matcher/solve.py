@@ -53,7 +53,7 @@ from __future__ import annotations
 import os
 import sys
 import time
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import date
 
@@ -974,6 +974,23 @@ def _combine(instance: Instance, results: list[MatchResult], seconds: float) -> 
     )
 
 
+def _demands_in(tables: Tables, pairs: set[tuple[str, str]]) -> npt.NDArray[np.bool_]:
+    """Demands that appear in any of ``pairs``."""
+    named = {demand_id for _, demand_id in pairs}
+    return np.fromiter((d in named for d in tables.d_ids), bool, len(tables.d_ids))
+
+
+def _is_excluded(
+    tables: Tables, pool: RoutePool, pairs: set[tuple[str, str]]
+) -> npt.NDArray[np.bool_]:
+    """Which routes join a pair that must not be matched."""
+    out = np.zeros(len(pool), bool)
+    for r in np.nonzero(_demands_in(tables, pairs)[pool.dem])[0].tolist():
+        source = tables.i_ids if pool.kind[r] == STOCK else tables.s_ids
+        out[r] = (source[pool.src[r]], tables.d_ids[pool.dem[r]]) in pairs
+    return out
+
+
 def match(
     instance: Instance,
     *,
@@ -982,6 +999,7 @@ def match(
     depot_routes: str = "auto",
     decompose: bool = True,
     reserved_m3: Mapping[str, Sequence[tuple[date, float]]] | None = None,
+    excluded_pairs: Collection[tuple[str, str]] = (),
 ) -> MatchResult:
     """Find the cheapest way to send supply to demand, directly or through depots.
 
@@ -1006,6 +1024,10 @@ def match(
         have not arrived yet, say) as steps ``(day, m3)``: from that day on, until the next
         step, that much of the depot's capacity is taken.  Not part of the JSON contract;
         the web application's nightly run passes what earlier proposals hold.
+    excluded_pairs : collection of (supply or stock id, demand id)
+        Pairs that must not be matched by any route (a party rejected them).  Not part of the
+        JSON contract.  Depot routes of the demands concerned are listed, not priced, so that
+        leaving those pairs out keeps the pricing exact.
 
     Returns
     -------
@@ -1044,6 +1066,7 @@ def match(
                     depot_routes=depot_routes,
                     decompose=False,
                     reserved_m3=reserved_m3,
+                    excluded_pairs=excluded_pairs,
                 )
             )
             if progress:
@@ -1056,12 +1079,16 @@ def match(
     tables = build_tables(instance)
     t1 = time.perf_counter()
     pricer = None
+    excluded = set(excluded_pairs)
+    listed_demands = demands_with_requirements(tables) | _demands_in(tables, excluded)
     if method == "column-generation" and tables.k_ids:
         listed = count_depot_pairs(tables)
         if depot_routes == "priced" or (depot_routes == "auto" and listed > _LIST_DEPOT_PAIRS):
-            pricer = DepotPricer(tables, exclude_demands=demands_with_requirements(tables))
-    depot_demands = None if pricer is None else demands_with_requirements(tables)
+            pricer = DepotPricer(tables, exclude_demands=listed_demands)
+    depot_demands = None if pricer is None else listed_demands
     pool = build_routes(tables, progress, depot_demands=depot_demands)
+    if excluded:
+        pool = pool.take(np.nonzero(~_is_excluded(tables, pool, excluded))[0])
     t2 = time.perf_counter()
     model = _build_model(tables, pool, pricer, reserved_m3)
     stats["depot_routes"] = "priced" if pricer else "listed"

@@ -286,3 +286,27 @@ def test_a_promise_on_other_days_leaves_the_depot_its_full_room(
     through = [q for q in run.proposals if q.route == "depot" and q.status.value == "proposed"]
     assert sum(q.quantity for q in through) == 296
     assert through[0].depot_id == depot.id
+
+
+def test_a_rejected_pair_is_not_proposed_again(app, users, project, other_project, db):
+    """The receiver rejects tiles from the first supply; the next run offers the second supply
+    instead of proposing the rejected pair again."""
+    from web.models import Proposal, ProposalStatus
+    from web.services import matching
+
+    window = dict(available_from=day(1).isoformat(), available_until=day(30).isoformat())
+    first = make_supply(users["lead"], project, quantity=100, **window)
+    second = make_supply(users["lead"], project, quantity=100, **window)
+    wanted = make_demand(users["other_lead"], other_project, quantity=100,
+                         needed_from=day(5).isoformat(), needed_until=day(30).isoformat())
+    (p,) = matching.run_matching().proposals
+    rejected_supply = p.supply_id
+    assert rejected_supply in (first.id, second.id)
+    matching.reject_proposal(users["other_lead"], p.id, reason="verkeerde kleur")
+
+    run = matching.run_matching()
+    pairs = {(q.supply_id, q.demand_id) for q in run.proposals}
+    assert (rejected_supply, wanted.id) not in pairs
+    other = second.id if rejected_supply == first.id else first.id
+    assert (other, wanted.id) in pairs
+    assert db.session.get(Proposal, p.id).status == ProposalStatus.REJECTED

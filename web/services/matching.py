@@ -27,6 +27,10 @@ a route that would overfill a day because of an earlier promise, and days outsid
 keep all their room.  Whatever the nightly run proposes, the accept (:func:`accept_proposal`)
 checks the real day-by-day room under the depot's row lock.
 
+A rejection is an answer about the pair: the run passes every rejected (supply or stock,
+demand) pair to the matcher as ``excluded_pairs``, so it is not proposed again; the units can
+still go elsewhere.
+
 Proposals
 ---------
 Each allocation becomes a :class:`Proposal` between its supplier (the supply listing's owner,
@@ -133,6 +137,8 @@ class BuiltInstance:
     promised_m3: dict[int, float]  # per depot: the peak promised volume (for reports)
     # per instance depot id: promised m3 from a day on, for matcher.solve.match(reserved_m3=)
     reserved_m3: dict[str, list[tuple[date, float]]] = field(default_factory=dict)
+    # (supply or stock id, demand id) pairs a party rejected: never proposed again
+    excluded_pairs: frozenset[tuple[str, str]] = frozenset()
 
     @property
     def sha256(self) -> str:
@@ -242,7 +248,31 @@ def build_instance(today: date | None = None) -> BuiltInstance:
         "today": today.isoformat(), "cost": _cost_model(), "materials": material_rows,
         "supply": supply_rows, "demand": demand_rows, "depots": depot_rows,
     }
-    return BuiltInstance(data, supply_ids, demand_ids, stock_ids, depot_ids, promised, reserved)
+    return BuiltInstance(
+        data, supply_ids, demand_ids, stock_ids, depot_ids, promised, reserved,
+        _rejected_pairs(supply_ids, demand_ids, stock_ids),
+    )
+
+
+def _rejected_pairs(
+    supply_ids: dict[str, int], demand_ids: dict[str, int], stock_ids: dict[str, int]
+) -> frozenset[tuple[str, str]]:
+    """Pairs of the instance that a party rejected in an earlier run: a rejection is an answer
+    about the pair, so the nightly run does not propose it again."""
+    supply_key = {v: k for k, v in supply_ids.items()}
+    demand_key = {v: k for k, v in demand_ids.items()}
+    stock_key = {v: k for k, v in stock_ids.items()}
+    rows = db.session.execute(
+        select(Proposal.supply_id, Proposal.source_lot_id, Proposal.demand_id).where(
+            Proposal.status == ProposalStatus.REJECTED
+        )
+    )
+    pairs = set()
+    for supply_id, lot_id, demand_id in rows:
+        source = supply_key.get(supply_id) if supply_id is not None else stock_key.get(lot_id)
+        if source is not None and demand_id in demand_key:
+            pairs.add((source, demand_key[demand_id]))
+    return frozenset(pairs)
 
 
 def _promised_steps(line: depot_svc.Timeline, today: date) -> list[tuple[date, float]]:
@@ -385,7 +415,11 @@ def run_matching(
             db.session.rollback()  # no transaction stays open while the solver works
             t0 = time.perf_counter()
             result = match(
-                instance, method=method, progress=progress, reserved_m3=built.reserved_m3
+                instance,
+                method=method,
+                progress=progress,
+                reserved_m3=built.reserved_m3,
+                excluded_pairs=built.excluded_pairs,
             )
             seconds = time.perf_counter() - t0
             run = _store_run(built, result, started, today, seconds, actor_id)
