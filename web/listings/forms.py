@@ -29,6 +29,12 @@ from wtforms.validators import (
 )
 from wtforms.widgets import CheckboxInput, ListWidget
 
+from web.listings.properties import (
+    format_attributes,
+    format_requirements,
+    parse_attributes,
+    parse_requirements,
+)
 from web.main.display import CONDITION_LABELS, MOUNTING_LABELS
 from web.models import Condition, Mounting
 
@@ -77,6 +83,43 @@ class DayField(_OwnParseMessage, DateField):
     def __init__(self, *args, **kwargs):  # type: ignore[no-untyped-def]
         kwargs.setdefault("format", "%Y-%m-%d")
         super().__init__(*args, **kwargs)
+
+
+class _LinesField(TextAreaField):
+    """A textarea of one item per line, parsed into a dict; one error per bad line.
+
+    ``data`` is the parsed dict, or None when the form did not send the field at all (then the
+    service keeps what is stored).  A bad text is shown again exactly as it was typed.
+    """
+
+    parse = staticmethod(parse_attributes)
+    format = staticmethod(format_attributes)
+
+    def process_data(self, value):  # type: ignore[no-untyped-def]
+        self.data = dict(value) if value else {}
+
+    def process_formdata(self, valuelist):  # type: ignore[no-untyped-def]
+        if not valuelist:
+            self.data = None
+            return
+        self.data, errors = self.parse(valuelist[0])
+        self.process_errors.extend(errors)
+
+    def _value(self):  # type: ignore[no-untyped-def]
+        if self.raw_data:
+            return self.raw_data[0]
+        return self.format(self.data)
+
+
+class AttributesField(_LinesField):
+    """``name = value`` lines: a supply's measured properties."""
+
+
+class RequirementsField(_LinesField):
+    """``name >= x``, ``name <= x``, ``name in a, b`` lines: a demand's requirements."""
+
+    parse = staticmethod(parse_requirements)
+    format = staticmethod(format_requirements)
 
 
 def condition_choices(blank: object | None = None) -> list[tuple[str, object]]:
@@ -185,6 +228,7 @@ class SupplyForm(ListingForm):
         _l("Available until"),
         validators=[InputRequired(message=_DATE)],
     )
+    attributes = AttributesField(_l("Measured properties"))
 
     def __init__(self, *args, **kwargs):  # type: ignore[no-untyped-def]
         super().__init__(*args, **kwargs)
@@ -213,6 +257,7 @@ class DemandForm(ListingForm):
         ],
         render_kw={"inputmode": "decimal"},
     )
+    requirements = RequirementsField(_l("Requirements"))
 
     def __init__(self, *args, **kwargs):  # type: ignore[no-untyped-def]
         super().__init__(*args, **kwargs)

@@ -14,6 +14,7 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
 from web.listings.forms import DemandForm, SearchForm, SupplyForm, WithdrawForm
+from web.listings.properties import attribute_lines, requirement_lines
 from web.main.display import material_name
 from web.main.forms import apply_service_errors
 from web.models import FINAL_STATUSES, ListingKind
@@ -29,14 +30,16 @@ FORMS = {ListingKind.SUPPLY: SupplyForm, ListingKind.DEMAND: DemandForm}
 SERVICE_FIELDS = {
     ListingKind.SUPPLY: (
         "title", "description", "specification", "material_code", "quantity", "project_id",
-        "status", "condition", "mounting", "available_from", "available_until",
+        "status", "condition", "mounting", "available_from", "available_until", "attributes",
     ),
     ListingKind.DEMAND: (
         "title", "description", "specification", "material_code", "quantity", "project_id",
         "status", "min_condition", "accepted_mountings", "needed_from", "needed_until",
-        "max_distance_km",
+        "max_distance_km", "requirements",
     ),
 }  # fmt: skip
+#: Fields left out when the form did not send them (None): the service keeps what is stored.
+KEEP_WHEN_ABSENT = ("attributes", "requirements")
 
 
 def _viewer() -> Any:
@@ -155,6 +158,9 @@ def _form_for(kind: ListingKind, **kwargs: Any):  # type: ignore[no-untyped-def]
 
 def _service_data(form: Any, kind: ListingKind, initial_location: str = "") -> dict[str, Any]:
     data = {name: form[name].data for name in SERVICE_FIELDS[kind]}
+    for name in KEEP_WHEN_ABSENT:
+        if name in data and data[name] is None:
+            del data[name]
     if data.get("max_distance_km") is not None:
         data["max_distance_km"] = float(data["max_distance_km"])
     location = (form.location.data or "").strip()
@@ -242,3 +248,7 @@ def withdraw(kind: str, listing_id: int):  # type: ignore[no-untyped-def]
 @bp.app_template_filter("iso")
 def iso(value: date | None) -> str:
     return value.isoformat() if value else ""
+
+
+bp.app_template_filter("attribute_lines")(attribute_lines)
+bp.app_template_filter("requirement_lines")(requirement_lines)
