@@ -180,22 +180,6 @@ class Instance:
         return {m.code: m for m in self.materials}
 
 
-def meets_demand(
-    condition: Condition,
-    attributes: Mapping[str, AttributeValue],
-    demand: Demand,
-) -> bool:
-    """Condition and attribute part of the spec's compatibility rule, item by item.
-
-    An item fits a demand when its condition is at least the demand's minimum and its attributes
-    meet every requirement of the demand.  The material part is :func:`substitution_penalty`.
-    The solver applies the same rules vectorised in :mod:`matcher.routes`.
-    """
-    if condition < demand.min_condition:
-        return False
-    return all(req.accepts(attributes.get(name)) for name, req in demand.requirements.items())
-
-
 def substitution_penalty(demanded: Material, supplied_code: str) -> float | None:
     """Penalty per unit for delivering ``supplied_code`` for ``demanded``; None if not allowed."""
     if supplied_code == demanded.code:

@@ -795,10 +795,6 @@ class DepotPricer:
             )
         )
 
-    @property
-    def n_groups(self) -> int:
-        return len(self.groups)
-
     def price(
         self,
         y_supply: FloatArray,
