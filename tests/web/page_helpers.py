@@ -7,8 +7,9 @@ The accounts (``users``: lead, other_lead, depot, coord) and projects come from
 from __future__ import annotations
 
 import re
+from typing import Any
 
-from tests.web.conftest import PASSWORD
+from tests.web.conftest import PASSWORD, future
 
 
 def log_in(client, user) -> None:  # type: ignore[no-untyped-def]
@@ -50,3 +51,29 @@ def field_value(response, field_id: str) -> str | None:  # type: ignore[no-untyp
     import html as html_lib
 
     return html_lib.unescape(v.group(1)) if v else ""
+
+
+def supply_form(project, **fields: Any) -> dict[str, str]:  # type: ignore[no-untyped-def]
+    """The supply form as a browser posts it: open, available in 5 to 40 days; ``fields`` set
+    the listing itself (title, material_code, quantity, ...)."""
+    return {
+        "project_id": str(project.id),
+        "condition": "B",
+        "available_from": future(5).isoformat(),
+        "available_until": future(40).isoformat(),
+        "location": "",
+        "status": "open",
+        **fields,
+    }
+
+
+def demand_form(project, **fields: Any) -> dict[str, str]:  # type: ignore[no-untyped-def]
+    """The demand form as a browser posts it: open, needed in 20 to 60 days."""
+    return {
+        "project_id": str(project.id),
+        "needed_from": future(20).isoformat(),
+        "needed_until": future(60).isoformat(),
+        "location": "",
+        "status": "open",
+        **fields,
+    }

@@ -11,7 +11,14 @@ from datetime import date, timedelta
 import pytest
 
 from tests.web.conftest import count, demand_data, future, supply_data
-from tests.web.page_helpers import field_error, field_value, log_in, text_of
+from tests.web.page_helpers import (
+    demand_form,
+    field_error,
+    field_value,
+    log_in,
+    supply_form,
+    text_of,
+)
 
 
 def _post_supply(user, project, **overrides):  # type: ignore[no-untyped-def]
@@ -27,39 +34,32 @@ def _post_demand(user, project, **overrides):  # type: ignore[no-untyped-def]
 
 
 def _supply_form(project, **overrides):  # type: ignore[no-untyped-def]
-    data = {
-        "project_id": str(project.id),
-        "title": "Betontegels schoolplein",
-        "material_code": "tile-30x30",
-        "quantity": "400",
-        "condition": "B",
-        "mounting": "loose",
-        "available_from": future(5).isoformat(),
-        "available_until": future(40).isoformat(),
-        "location": "",
-        "specification": "30 x 30 x 4,5 cm",
-        "description": "Netjes gestapeld op pallets.",
-        "status": "open",
-    }
-    data.update(overrides)
-    return data
+    return supply_form(
+        project,
+        **{
+            "title": "Betontegels schoolplein",
+            "material_code": "tile-30x30",
+            "quantity": "400",
+            "mounting": "loose",
+            "specification": "30 x 30 x 4,5 cm",
+            "description": "Netjes gestapeld op pallets.",
+            **overrides,
+        },
+    )
 
 
 def _demand_form(project, **overrides):  # type: ignore[no-untyped-def]
-    data = {
-        "project_id": str(project.id),
-        "title": "Tegels voor het nieuwe plein",
-        "material_code": "tile-30x30",
-        "quantity": "250",
-        "min_condition": "B",
-        "needed_from": future(20).isoformat(),
-        "needed_until": future(60).isoformat(),
-        "max_distance_km": "30",
-        "location": "",
-        "status": "open",
-    }
-    data.update(overrides)
-    return data
+    return demand_form(
+        project,
+        **{
+            "title": "Tegels voor het nieuwe plein",
+            "material_code": "tile-30x30",
+            "quantity": "250",
+            "min_condition": "B",
+            "max_distance_km": "30",
+            **overrides,
+        },
+    )
 
 
 # ----------------------------------------------------------------------------- search

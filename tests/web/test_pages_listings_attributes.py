@@ -12,42 +12,35 @@ import re
 
 import pytest
 
-from tests.web.conftest import count, demand_data, future, supply_data
-from tests.web.page_helpers import log_in, text_of
+from tests.web.conftest import count, demand_data, supply_data
+from tests.web.page_helpers import demand_form, log_in, supply_form, text_of
 
 
 def _supply_form(project, **overrides):  # type: ignore[no-untyped-def]
-    data = {
-        "project_id": str(project.id),
-        "title": "HEA 200 liggers uit de hal",
-        "material_code": "steel-hea200",
-        "quantity": "6",
-        "condition": "B",
-        "mounting": "bolted",
-        "available_from": future(5).isoformat(),
-        "available_until": future(40).isoformat(),
-        "location": "",
-        "status": "open",
-    }
-    data.update(overrides)
-    return data
+    return supply_form(
+        project,
+        **{
+            "title": "HEA 200 liggers uit de hal",
+            "material_code": "steel-hea200",
+            "quantity": "6",
+            "mounting": "bolted",
+            **overrides,
+        },
+    )
 
 
 def _demand_form(project, **overrides):  # type: ignore[no-untyped-def]
-    data = {
-        "project_id": str(project.id),
-        "title": "Liggers voor de overkapping",
-        "material_code": "steel-hea200",
-        "quantity": "2",
-        "min_condition": "C",
-        "needed_from": future(20).isoformat(),
-        "needed_until": future(60).isoformat(),
-        "max_distance_km": "",
-        "location": "",
-        "status": "open",
-    }
-    data.update(overrides)
-    return data
+    return demand_form(
+        project,
+        **{
+            "title": "Liggers voor de overkapping",
+            "material_code": "steel-hea200",
+            "quantity": "2",
+            "min_condition": "C",
+            "max_distance_km": "",
+            **overrides,
+        },
+    )
 
 
 def _errors(response, field_id: str) -> list[str]:
