@@ -42,6 +42,8 @@ DIRECT, DEPOT, STOCK = 0, 1, 2
 
 # Dense per-depot joins are cut into blocks of about this many pairs to bound memory.
 _BLOCK_PAIRS = 4_000_000
+# Up to this many materials (a 32 MiB table), substitution penalties are looked up densely.
+_DENSE_PENALTY_MATERIALS = 2048
 
 
 @dataclass
@@ -129,9 +131,22 @@ class Tables:
     def n_materials(self) -> int:
         return len(self.mat_codes)
 
+    def _dense_penalty(self) -> FloatArray:
+        """Penalty by ``supplied * n_materials + demanded``, NaN where not allowed (cached)."""
+        table: FloatArray | None = self.__dict__.get("_penalty_table")
+        if table is None:
+            table = np.full(self.n_materials**2, np.nan)
+            table[self.sub_keys] = self.sub_penalty
+            self.__dict__["_penalty_table"] = table
+        return table
+
     def penalty(self, supplied: IntArray, demanded: IntArray) -> tuple[BoolArray, FloatArray]:
         """Whether each supplied material may stand in for the demanded one, and at what penalty."""
         keys = supplied * self.n_materials + demanded
+        if self.n_materials <= _DENSE_PENALTY_MATERIALS:
+            found = self._dense_penalty()[keys]
+            ok = ~np.isnan(found)
+            return ok, np.where(ok, found, 0.0)
         pos = np.searchsorted(self.sub_keys, keys)
         pos = np.minimum(pos, max(self.sub_keys.size - 1, 0))
         if self.sub_keys.size == 0:
