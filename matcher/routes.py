@@ -681,6 +681,16 @@ class _Group:
     base_d: FloatArray  # per unit: transport from the depot, penalty, minus the unmet cost
 
 
+def _suffix_argmin(values: FloatArray) -> IntArray:
+    """For each position, the position of the smallest value from there to the end (the last
+    such on ties)."""
+    rev = values[::-1]
+    run_min = np.minimum.accumulate(rev)
+    improved = np.concatenate([[True], rev[1:] < run_min[:-1]])
+    arg = np.maximum.accumulate(np.where(improved, np.arange(rev.size), 0))
+    return (values.size - 1 - arg)[::-1]
+
+
 class DepotPricer:
     """Finds the depot routes with the most negative reduced cost without listing every triple.
 
@@ -861,9 +871,26 @@ class DepotPricer:
                     count > 0, run_min[pos] + part_d + m3 * (hold * q - dual_sum(q)), np.inf
                 )
                 hit = np.nonzero(rc < -tol)[0]
-                if hit.size:
-                    s = g.s_by_b[arg[pos[hit]]]
-                    parts.append(self._routes(g, s, g.d[hit], t.s_b[s], q[hit]))
+                s, d = g.s_by_b[arg[pos[hit]]], g.d[hit]
+                # and for each supply, the demand that suits it best: a suffix minimum over the
+                # demands by delivery day (without it, a group's one best supply would be the
+                # only one offered, round after round)
+                b_part = part_d + m3 * (hold * q - dual_sum(q))
+                by_q = np.argsort(q, kind="stable")
+                q_sorted, b_sorted = q[by_q], b_part[by_q]
+                suf_min = np.minimum.accumulate(b_sorted[::-1])[::-1]
+                suf_arg = _suffix_argmin(b_sorted)
+                first = np.searchsorted(q_sorted, g.b_sorted, "right")
+                has = first < q_sorted.size
+                at = np.minimum(first, q_sorted.size - 1)
+                rc_s = np.where(has, a_store + suf_min[at], np.inf)
+                hit_s = np.nonzero(rc_s < -tol)[0]
+                s = np.concatenate([s, g.s_by_b[hit_s]])
+                d = np.concatenate([d, g.d[by_q[suf_arg[at[hit_s]]]]])
+                if s.size:
+                    pair = np.unique(s * len(t.d_ids) + d)
+                    s, d = pair // len(t.d_ids), pair % len(t.d_ids)
+                    parts.append(self._routes(g, s, d, t.s_b[s], t.d_a[d]))
             if transfer_bound[i] < -tol:  # transfer: the windows share a day
                 hit_s, hit_d = self._transfer_argmin(g, y_supply, part_d, q, b_d, tol)
                 if hit_s.size:

@@ -130,3 +130,23 @@ def test_generated_depot_free_instance_matches_min_cost_flow(n: int) -> None:
     flow = min_cost_flow(instance, scale=10**7)
     assert abs(result.objective_eur - flow.objective_eur) <= flow.tolerance_eur
     assert result.objective_eur <= flow.objective_eur + objective_tolerance(flow.objective_eur)
+
+
+@pytest.mark.parametrize(
+    ("n", "regime"),
+    [pytest.param(n, r, id=f"{n}-{r}") for n in (200, 1000) for r in REGIMES if r != "nodepots"],
+)
+def test_priced_depot_routes_reach_the_same_relaxation_as_listed_ones(n: int, regime: str) -> None:
+    from matcher.solve import match
+
+    instance = _instance(n, regime)
+    listed = match(instance, depot_routes="listed", decompose=False)
+    priced = match(instance, depot_routes="priced", decompose=False)
+    check_result(instance, priced)
+    # Both price every depot route exactly, so their relaxations agree; listed routes may then
+    # prove a better whole-unit optimum by branch and bound.
+    tol = objective_tolerance(listed.objective_eur)
+    assert priced.stats["relaxation_eur"] == pytest.approx(listed.stats["relaxation_eur"], abs=tol)
+    if listed.status == "optimal" and priced.status == "optimal":
+        assert priced.objective_eur == pytest.approx(listed.objective_eur, abs=tol)
+    assert priced.objective_eur - priced.lower_bound_eur < GAP_LIMIT * abs(priced.lower_bound_eur)

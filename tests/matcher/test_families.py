@@ -1,0 +1,121 @@
+"""Large instances whose depot capacity may bind: the material families apart, then repaired.
+
+``match`` takes that path only when listing every depot route would take more than
+``_LIST_DEPOT_PAIRS`` triples; these tests lower the threshold to 0 so that small generated
+instances take it, and check it against the whole-problem solve and an exact reference:
+
+- the sum of the families' optima with capacity set aside is a true lower bound;
+- where that joint solution fits every depot, the result is the optimum;
+- where it does not, the repaired result is feasible (independent checker), within 0.5 % of its
+  bound, and brackets the exact optimum;
+- where the repair would miss 0.5 %, the instance is solved as one problem instead.
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from datetime import timedelta
+from functools import cache
+
+import pytest
+
+import matcher.solve
+from matcher.domain import Instance
+from matcher.solve import match
+from tests.reference import GAP_LIMIT, check_result, objective_tolerance, reference_milp_fast
+
+SEED = 11
+
+
+@cache
+def _instance(n: int, regime: str) -> Instance:
+    from matcher.generate import generate_instance
+    from matcher.io import parse_instance
+
+    return parse_instance(generate_instance(n, n, 3 if n <= 200 else 5, seed=SEED, regime=regime))
+
+
+@pytest.fixture
+def families_path(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(matcher.solve, "_LIST_DEPOT_PAIRS", 0)
+
+
+@pytest.mark.usefixtures("families_path")
+def test_families_whose_joint_solution_fits_give_the_optimum() -> None:
+    instance = _instance(1000, "default")
+    result = match(instance)
+    assert result.stats["depot_routes"] == "families"
+    assert "families_resolved" not in result.stats  # nothing overfilled a depot
+    assert result.status == "optimal"
+    whole = match(instance, depot_routes="listed")
+    assert result.objective_eur == pytest.approx(
+        whole.objective_eur, abs=objective_tolerance(whole.objective_eur)
+    )
+    check_result(instance, result)
+
+
+@pytest.mark.usefixtures("families_path")
+def test_binding_capacity_is_repaired_family_by_family_within_the_gap() -> None:
+    instance = _instance(200, "tight")
+    result = match(instance)
+    assert result.stats["depot_routes"] == "families"
+    assert int(result.stats["families_resolved"]) > 0  # type: ignore[call-overload]
+    assert result.status == "feasible"
+    check_result(instance, result)
+    gap = (result.objective_eur - result.lower_bound_eur) / abs(result.lower_bound_eur)
+    assert 0 <= gap < GAP_LIMIT
+    ref = reference_milp_fast(instance)
+    assert ref.proven
+    tol = objective_tolerance(ref.objective_eur)
+    assert result.lower_bound_eur - tol <= ref.objective_eur <= result.objective_eur + tol
+
+
+@pytest.mark.usefixtures("families_path")
+def test_the_bound_is_the_relaxation_of_every_family_with_capacity_set_aside() -> None:
+    instance = _instance(200, "tight")
+    result = match(instance)
+    unbounded = replace(
+        instance, depots=tuple(replace(k, capacity_m3=1e9) for k in instance.depots)
+    )
+    relaxed = match(unbounded, depot_routes="listed")
+    assert relaxed.status == "optimal"
+    assert result.lower_bound_eur == pytest.approx(
+        relaxed.objective_eur, abs=objective_tolerance(relaxed.objective_eur)
+    )
+
+
+@pytest.mark.usefixtures("families_path")
+def test_a_repair_that_misses_the_gap_falls_back_to_the_whole_problem(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(matcher.solve, "_FAMILY_MAX_GAP", 0.0)
+    instance = _instance(200, "tight")
+    result = match(instance)
+    # solved as one problem, with depot routes priced (this many triples are not listed)
+    assert result.stats["depot_routes"] == "priced"
+    whole = match(instance, depot_routes="priced")
+    assert result.objective_eur == whole.objective_eur
+    assert result.lower_bound_eur == whole.lower_bound_eur
+    check_result(instance, result)
+
+
+@pytest.mark.usefixtures("families_path")
+def test_the_repair_leaves_room_for_volume_promised_outside_the_instance() -> None:
+    instance = _instance(200, "tight")
+    promised = {k.id: 0.3 * k.capacity_m3 for k in instance.depots}
+    result = match(
+        instance,
+        reserved_m3={
+            depot_id: [(instance.today - timedelta(days=1), m3)]
+            for depot_id, m3 in promised.items()
+        },
+    )
+    assert result.stats["depot_routes"] == "families"
+    # A promise that holds on every day is the same as a smaller depot.
+    smaller = replace(
+        instance,
+        depots=tuple(
+            replace(k, capacity_m3=k.capacity_m3 - promised[k.id]) for k in instance.depots
+        ),
+    )
+    check_result(smaller, result)
