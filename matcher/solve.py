@@ -88,9 +88,9 @@ _INF = highspy.kHighsInf
 _RC_TOL = 1e-7  # a route improves when its reduced cost is below -_RC_TOL euros per unit
 _CAP_TOL = 1e-7  # m3 of overfill that counts as a violation
 _INT_TOL = 1e-6
-_INIT_PER_DEMAND = int(os.environ.get("MM_INIT_D", 4))
-_INIT_PER_SUPPLY = int(os.environ.get("MM_INIT_S", 2))
-_ENTER_PER_ROW = int(os.environ.get("MM_ENTER", 2))
+_INIT_PER_DEMAND = 4
+_INIT_PER_SUPPLY = 2
+_ENTER_PER_ROW = 2  # per supply and per demand row, each round (more only adds LP work)
 _MIP_REL_GAP = 1e-6  # the final run over every route that could still improve
 _MIP_TIME_LIMIT_S = 300.0  # a safety net only; the node limit decides
 _MIP_MAX_NODES = 300
@@ -534,18 +534,25 @@ class _Generation:
 
 def _solve_lp(model: _Model, progress: Progress | None, column_generation: bool) -> _Solution:
     """Column and row generation on the relaxation, then whole units."""
-    stats: dict[str, float | int | str] = {}
     gen = _Generation(model, column_generation)
     x, row_dual = gen.solve(progress)
+    return _whole_solution(gen, x, row_dual, progress)
+
+
+def _whole_solution(
+    gen: _Generation, x: FloatArray, row_dual: FloatArray, progress: Progress | None
+) -> _Solution:
+    """Whole units from the relaxation's optimum ``x`` (with its duals) on ``gen``'s model."""
+    model = gen.model
     lp_value = float(model.obj[gen.work] @ x) if gen.work.size else 0.0
-    stats.update(
-        lp_rounds=gen.rounds,
-        lp_seconds=gen.lp_seconds,
-        pricing_seconds=gen.pricing_seconds,
-        routes_in_play=int(gen.work.size),
-        depot_day_rows=sum(len(d) for d in model.cap_days),
-        relaxation_eur=lp_value + model.constant,
-    )
+    stats: dict[str, float | int | str] = {
+        "lp_rounds": gen.rounds,
+        "lp_seconds": gen.lp_seconds,
+        "pricing_seconds": gen.pricing_seconds,
+        "routes_in_play": int(gen.work.size),
+        "depot_day_rows": sum(len(d) for d in model.cap_days),
+        "relaxation_eur": lp_value + model.constant,
+    }
     x_int = np.round(x).astype(np.int64)
     lower, proven = lp_value, True
     work = gen.work
@@ -1043,10 +1050,19 @@ def _match_by_family(
     units: list[IntArray] = []
     owner: list[IntArray] = []
     bound = 0.0
+    solvers: list[_Generation] = []
+    totals: dict[str, float] = dict.fromkeys(
+        ("routes", "useful_routes", "tables_seconds", "routes_seconds"), 0.0
+    )
     for n, part in enumerate(parts):
-        model, solution, _ = _solve_whole(
+        model, part_stats = _prepare_model(
             part, "column-generation", None, "auto", None, excluded_pairs
         )
+        for key in totals:
+            totals[key] += part_stats[key]  # type: ignore[operator]
+        gen = _Generation(model, column_generation=True)
+        solution = _whole_solution(gen, *gen.solve(None), None)
+        solvers.append(gen)  # kept, to go on from this optimum if capacity binds
         bound += solution.lower_bound + model.constant
         pool, x = index.chosen(model, solution)
         pools.append(pool)
@@ -1066,24 +1082,21 @@ def _match_by_family(
         "depot_routes": "families",
         "parts": len(parts),
         "relaxation_eur": bound,
+        "routes": int(totals["routes"]),
+        "useful_routes": int(totals["useful_routes"]),
+        "tables_seconds": totals["tables_seconds"],
+        "routes_seconds": totals["routes_seconds"],
     }
     if over:
         affected = _families_over(model, x, family, over)
         stats["families_resolved"] = len(affected)
         settled = ~np.isin(family, affected)
         for n in affected:
+            gen = solvers[n]
             steps = _occupancy_steps(tables, pool, x, settled, reserved_m3, parts[n])
-            real = replace(
-                parts[n],
-                depots=tuple(
-                    replace(kp, capacity_m3=k.capacity_m3)
-                    for kp, k in zip(parts[n].depots, instance.depots, strict=True)
-                ),
-            )
-            model_n, solution_n, _ = _solve_whole(
-                real, "column-generation", None, "auto", steps, excluded_pairs
-            )
-            pool_n, x_n = index.chosen(model_n, solution_n)
+            _restore_capacity(gen.model, instance, steps)
+            solution_n = _whole_solution(gen, *gen.solve(None), None)
+            pool_n, x_n = index.chosen(gen.model, solution_n)
             keep = np.nonzero(settled)[0]
             pool = RoutePool.concat([pool.take(keep), pool_n])
             x = np.concatenate([x[keep], x_n])
@@ -1100,7 +1113,12 @@ def _match_by_family(
     solution = _Solution(x=x, lower_bound=bound - model.constant, proven=False, stats={})
     result = _result(model, solution, stats)
     gap = (result.objective_eur - bound) / max(abs(bound), 1e-9)
-    stats.update(gap=gap, seconds=time.perf_counter() - t0)
+    seconds = time.perf_counter() - t0
+    stats.update(
+        gap=gap,
+        seconds=seconds,
+        solve_seconds=seconds - totals["tables_seconds"] - totals["routes_seconds"],
+    )
     if result.objective_eur <= bound + _PROOF_TOL_EUR:
         return replace(result, status="optimal", lower_bound_eur=result.objective_eur)
     if gap >= _FAMILY_MAX_GAP:
@@ -1113,6 +1131,17 @@ def _match_by_family(
             f" (gap {gap:.3%}) in {time.perf_counter() - t0:.2f} s"
         )
     return result
+
+
+def _restore_capacity(
+    model: _Model, instance: Instance, reserved_m3: Mapping[str, Sequence[tuple[date, float]]]
+) -> None:
+    """Give a family's model its depots' real capacity, less ``reserved_m3``; the next solve
+    of its relaxation adds the depot-day rows this makes binding, from its optimum so far."""
+    tables = model.tables
+    tables.k_capacity_m3[:] = [k.capacity_m3 for k in instance.depots]
+    model.cap_rhs = tables.k_capacity_m3 - model.stock_m3
+    model.reserved = _reserved_steps(tables, model.stock_m3, reserved_m3)
 
 
 class _GlobalIndex:
@@ -1305,6 +1334,28 @@ def _solve_whole(
     excluded_pairs: Collection[tuple[str, str]],
 ) -> tuple[_Model, _Solution, dict[str, object]]:
     """Routes, model and whole-unit solution of the instance as one problem."""
+    model, stats = _prepare_model(
+        instance, method, progress, depot_routes, reserved_m3, excluded_pairs
+    )
+    t2 = time.perf_counter()
+    if method == "networkx":
+        solution = _solve_networkx(model)
+    else:
+        solution = _solve_lp(model, progress, column_generation=method == "column-generation")
+    stats.update(solution.stats)
+    stats.update(solve_seconds=time.perf_counter() - t2)
+    return model, solution, stats
+
+
+def _prepare_model(
+    instance: Instance,
+    method: str,
+    progress: Progress | None,
+    depot_routes: str,
+    reserved_m3: Mapping[str, Sequence[tuple[date, float]]] | None,
+    excluded_pairs: Collection[tuple[str, str]],
+) -> tuple[_Model, dict[str, object]]:
+    """Tables, routes and the model of the instance, with their counts and timings."""
     t0 = time.perf_counter()
     stats: dict[str, object] = {"method": method}
     tables = build_tables(instance)
@@ -1324,11 +1375,5 @@ def _solve_whole(
     model = _build_model(tables, pool, pricer, reserved_m3)
     stats["depot_routes"] = "priced" if pricer else "listed"
     stats.update(routes=len(pool), useful_routes=len(model.pool))
-    if method == "networkx":
-        solution = _solve_networkx(model)
-    else:
-        solution = _solve_lp(model, progress, column_generation=method == "column-generation")
-    t3 = time.perf_counter()
-    stats.update(solution.stats)
-    stats.update(tables_seconds=t1 - t0, routes_seconds=t2 - t1, solve_seconds=t3 - t2)
-    return model, solution, stats
+    stats.update(tables_seconds=t1 - t0, routes_seconds=t2 - t1)
+    return model, stats
