@@ -2,7 +2,7 @@
 
 Usage::
 
-    .venv/bin/python scripts/bench_match.py [--sizes 1000,10000,100000] [--quick] [--no-peer]
+    .venv/bin/python scripts/bench_match.py [--sizes 1000,10000,30000,100000] [--quick] [--no-peer]
                                             [--out FILE.md] [--timeout 600] [--nx-timeout 300]
 
 For each size n (n supply and n demand listings from :func:`matcher.generate.generate_instance`,
@@ -11,8 +11,8 @@ seed ``--seed``), once without depots (regime ``nodepots``) and once with 20 dep
 runs what ``materialmatch match`` runs: :func:`matcher.io.load_instance` on the file,
 :func:`matcher.solve.match`, :func:`matcher.io.write_result`.  The first table has one row per run:
 
-- ``routes``: routes listed (``stats["routes"]``), and whether depot routes were listed up front
-  or priced implicitly (``stats["depot_routes"]``);
+- ``routes``: routes listed (``stats["routes"]``), and whether depot routes were listed up front,
+  priced implicitly, or the instance was solved family by family (``stats["depot_routes"]``);
 - ``load s``: JSON parse and validation; ``tables+routes s``: numpy tables and candidate routes
   (``tables_seconds + routes_seconds``); ``solve s``: the optimisation (``solve_seconds``);
   ``result s``: assembling allocations and KPIs; ``write s``: :func:`write_result`;
@@ -514,7 +514,7 @@ def _load_average() -> str:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--sizes", default="1000,10000,100000", help="listings per side")
+    parser.add_argument("--sizes", default="1000,10000,30000,100000", help="listings per side")
     parser.add_argument("--quick", action="store_true", help="1k and 10k only")
     parser.add_argument("--no-peer", action="store_true", help="skip the structuralCircle table")
     parser.add_argument("--out", type=Path, help="also write the tables to this markdown file")
