@@ -908,7 +908,7 @@ def _result(model: _Model, solution: _Solution, stats: dict[str, object]) -> Mat
 
 
 def _independent_parts(
-    instance: Instance, reserved_m3: Mapping[str, Sequence[tuple[date, float]]]
+    instance: Instance, tables: Tables, reserved_m3: Mapping[str, Sequence[tuple[date, float]]]
 ) -> list[Instance] | None:
     """The instance split by material family, or None where depot capacity could couple them.
 
@@ -916,7 +916,6 @@ def _independent_parts(
     plus every unit of supply within reach of it fits at once; if that holds for every depot,
     the families are independent problems and their optima add up to the optimum.
     """
-    tables = build_tables(instance)
     for k in range(len(tables.k_ids)):
         reach = great_circle_km(tables.s_lat, tables.s_lon, tables.k_lat[k], tables.k_lon[k])
         near = reach <= tables.max_gc_km
@@ -926,6 +925,11 @@ def _independent_parts(
         volume += max((float(m3) for _, m3 in reserved_m3.get(tables.k_ids[k], ())), default=0.0)
         if volume > tables.k_capacity_m3[k]:
             return None
+    return _family_parts(instance, tables)
+
+
+def _family_parts(instance: Instance, tables: Tables) -> list[Instance]:
+    """The instance split by material family; each depot keeps the stock of the family."""
     family_of = dict(zip(tables.mat_codes, tables.mat_family.tolist(), strict=True))
     supply: dict[int, list[Supply]] = {}
     demand: dict[int, list[Demand]] = {}
@@ -1014,6 +1018,7 @@ _FAMILY_MAX_GAP = 0.005  # the spec's limit on the gap of a "feasible" result
 
 def _match_by_family(
     instance: Instance,
+    tables: Tables,
     progress: Progress | None,
     depot_routes: str,
     reserved_m3: Mapping[str, Sequence[tuple[date, float]]],
@@ -1025,26 +1030,25 @@ def _match_by_family(
     Material families share nothing but depot capacity, so with capacity set aside they are
     independent problems, and the sum of their optima bounds the instance's optimum from below
     (it is the optimum of a relaxation).  Where their joint solution fits every depot on every
-    day, it is optimal.  Otherwise stored units are taken off each overfilled depot day, least
-    saving per m3 first, until every day fits, and each family that lost units has its direct
-    routes solved again around the depot routes it keeps.  That solution is feasible; it is
-    returned, with the relaxation's value as its lower bound, when its gap stays under the
-    spec's 0.5 %.  Otherwise, and for instances small enough to list every depot route (or when
-    ``depot_routes`` is not "auto"), this returns None and the instance is solved as one
+    day, it is optimal.  Otherwise the families with stored units on an overfilled day are
+    solved again one at a time (see :func:`_families_over` for the order), each within the
+    room that the others leave: the families not affected, those already solved again, the
+    stock and the reservations; a family still waiting counts for nothing until its turn.
+    Each goes on from its relaxed optimum in the same HiGHS model.  That solution is feasible;
+    it is returned, with the relaxation's value as its lower bound, when its gap stays under
+    the spec's 0.5 %.  Otherwise, and for instances small enough to list every depot route (or
+    when ``depot_routes`` is not "auto"), this returns None and the instance is solved as one
     problem.
     """
     if not instance.depots or depot_routes != "auto":
         return None
-    tables = build_tables(instance)
     if count_depot_pairs(tables) <= _LIST_DEPOT_PAIRS:
         return None
     relaxed = replace(
         instance,
         depots=tuple(replace(k, capacity_m3=_UNBOUNDED_M3) for k in instance.depots),
     )
-    parts = _independent_parts(relaxed, {})
-    if parts is None:  # cannot happen: nothing fills an unbounded depot
-        return None
+    parts = _family_parts(relaxed, tables)
     index = _GlobalIndex(tables)
     pools: list[RoutePool] = []
     units: list[IntArray] = []
@@ -1150,7 +1154,6 @@ class _GlobalIndex:
     """Maps a part's supply, demand and stock rows to the whole instance's."""
 
     def __init__(self, tables: Tables) -> None:
-        self.tables = tables
         self.supply = {sid: n for n, sid in enumerate(tables.s_ids)}
         self.demand = {did: n for n, did in enumerate(tables.d_ids)}
         self.stock = {iid: n for n, iid in enumerate(tables.i_ids)}
@@ -1284,11 +1287,8 @@ def match(
     if method not in METHODS:
         raise ValueError(f"unknown method {method!r}; choose one of {', '.join(METHODS)}")
     t0 = time.perf_counter()
-    parts = (
-        _independent_parts(instance, reserved_m3 or {})
-        if decompose and method != "networkx"
-        else None
-    )
+    tables = build_tables(instance) if decompose and method != "networkx" else None
+    parts = None if tables is None else _independent_parts(instance, tables, reserved_m3 or {})
     if parts is not None and len(parts) > 1:
         results = []
         for n, part in enumerate(parts, 1):
@@ -1308,9 +1308,9 @@ def match(
                     f" demand, {results[-1].status} after {time.perf_counter() - t0:.1f} s"
                 )
         return _combine(instance, results, time.perf_counter() - t0)
-    if parts is None and decompose and method == "column-generation":
+    if parts is None and tables is not None and method == "column-generation":
         bounded = _match_by_family(
-            instance, progress, depot_routes, reserved_m3 or {}, excluded_pairs, t0
+            instance, tables, progress, depot_routes, reserved_m3 or {}, excluded_pairs, t0
         )
         if bounded is not None:
             return bounded
