@@ -681,14 +681,11 @@ class _Group:
     base_d: FloatArray  # per unit: transport from the depot, penalty, minus the unmet cost
 
 
-def _suffix_argmin(values: FloatArray) -> IntArray:
-    """For each position, the position of the smallest value from there to the end (the last
-    such on ties)."""
-    rev = values[::-1]
-    run_min = np.minimum.accumulate(rev)
-    improved = np.concatenate([[True], rev[1:] < run_min[:-1]])
-    arg = np.maximum.accumulate(np.where(improved, np.arange(rev.size), 0))
-    return (values.size - 1 - arg)[::-1]
+def _running_min(values: FloatArray) -> tuple[FloatArray, IntArray]:
+    """For each position, the smallest value up to it and where it stands (the first such)."""
+    run_min = np.minimum.accumulate(values)
+    improved = np.concatenate([[True], values[1:] < run_min[:-1]])
+    return run_min, np.maximum.accumulate(np.where(improved, np.arange(values.size), 0))
 
 
 class DepotPricer:
@@ -862,9 +859,7 @@ class DepotPricer:
                 a_store = (
                     g.base_sb - y_supply[g.s_by_b] - m3 * (hold * g.b_sorted - dual_sum(g.b_sorted))
                 )
-                run_min = np.minimum.accumulate(a_store)
-                improved = np.concatenate([[True], a_store[1:] < run_min[:-1]])
-                arg = np.maximum.accumulate(np.where(improved, np.arange(a_store.size), 0))
+                run_min, arg = _running_min(a_store)
                 count = np.searchsorted(g.b_sorted, q, "left")
                 pos = np.maximum(count - 1, 0)
                 rc = np.where(
@@ -877,9 +872,9 @@ class DepotPricer:
                 # only one offered, round after round)
                 b_part = part_d + m3 * (hold * q - dual_sum(q))
                 by_q = np.argsort(q, kind="stable")
-                q_sorted, b_sorted = q[by_q], b_part[by_q]
-                suf_min = np.minimum.accumulate(b_sorted[::-1])[::-1]
-                suf_arg = _suffix_argmin(b_sorted)
+                q_sorted = q[by_q]
+                rev_min, rev_arg = _running_min(b_part[by_q][::-1])
+                suf_min, suf_arg = rev_min[::-1], (q.size - 1 - rev_arg)[::-1]
                 first = np.searchsorted(q_sorted, g.b_sorted, "right")
                 has = first < q_sorted.size
                 at = np.minimum(first, q_sorted.size - 1)
