@@ -9,6 +9,7 @@ from __future__ import annotations
 import re
 
 import pytest
+from playwright.sync_api import expect
 
 from tests.e2e.conftest import log_in, screenshot
 from tests.e2e.seed import COORDINATOR, LEAD, PASSWORD
@@ -116,12 +117,13 @@ def test_the_language_switch_remembers_english(page, live_server):
     page.goto(live_server("/listings/"))
     assert page.get_by_role("heading", name="Materialen zoeken").is_visible()
     page.get_by_role("link", name="English").click()
-    assert page.get_by_role("heading", name="Find materials").is_visible()
-    assert page.locator("html").get_attribute("lang") == "en"
+    # the click starts a navigation; expect() waits for the new page (up to 5 s)
+    expect(page.get_by_role("heading", name="Find materials")).to_be_visible()
+    expect(page.locator("html")).to_have_attribute("lang", "en")
     page.goto(live_server("/"))  # no ?lang= any more: the choice holds
     assert page.get_by_role("heading", name="Reclaimed building materials near you").is_visible()
     page.get_by_role("link", name="Nederlands").click()
-    assert page.locator("html").get_attribute("lang") == "nl"
+    expect(page.locator("html")).to_have_attribute("lang", "nl")
 
 
 def test_a_form_without_its_csrf_token_is_refused_and_nothing_is_written(page, live_server):
