@@ -159,9 +159,20 @@ def main() -> None:
     default=None,
     help="Solver method, passed to matcher.solve.match (default: the solver's own).",
 )
+@click.option(
+    "--workers",
+    type=click.IntRange(min=1),
+    default=None,
+    help="Processes that solve independent material families side by side (default: the"
+    " MATERIALMATCH_WORKERS environment variable, else the number of CPUs).",
+)
 @click.option("-q", "--quiet", is_flag=True, help="No progress lines on stderr.")
 def match_command(
-    instance_path: Path, output: Path | None, method: str | None, quiet: bool
+    instance_path: Path,
+    output: Path | None,
+    method: str | None,
+    workers: int | None,
+    quiet: bool,
 ) -> None:
     """Match supply to demand in INSTANCE.json at the lowest total cost.
 
@@ -177,7 +188,7 @@ def match_command(
 
     start = time.perf_counter()
     try:
-        result = match(instance, method=method, progress=_progress(quiet))
+        result = match(instance, method=method, progress=_progress(quiet), workers=workers)
     except ValueError as error:
         if method is None:
             raise

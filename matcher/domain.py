@@ -7,13 +7,31 @@ once, so the readable model and the fast model never drift apart.
 
 from __future__ import annotations
 
+import copyreg
 import enum
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import date
 from types import MappingProxyType
 
 AttributeValue = float | str
+
+
+def read_only(values: dict[str, object]) -> MappingProxyType[str, object]:
+    """A read-only view of ``values`` (what unpickling a view calls)."""
+    return MappingProxyType(values)
+
+
+def _reduce_mapping_proxy(
+    view: MappingProxyType[str, object],
+) -> tuple[Callable[[dict[str, object]], MappingProxyType[str, object]], tuple[dict[str, object]]]:
+    return read_only, (dict(view),)
+
+
+# Attributes and requirements are read-only views (MappingProxyType), which pickle cannot
+# copy by itself; an instance's parts travel to worker processes (matcher.solve), so a view
+# pickles as a view of a copy of its dict.
+copyreg.pickle(MappingProxyType, _reduce_mapping_proxy)
 
 
 class Condition(enum.IntEnum):

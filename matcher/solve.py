@@ -50,12 +50,17 @@ its documentation asks), an independent reference.
 
 from __future__ import annotations
 
+import multiprocessing
 import os
 import sys
+import threading
 import time
-from collections.abc import Callable, Collection, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterator, Mapping, Sequence
+from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import dataclass, field, replace
 from datetime import date
+from multiprocessing.connection import Connection
+from multiprocessing.connection import wait as connection_wait
 
 import highspy
 import numpy as np
@@ -99,6 +104,10 @@ _LIST_DEPOT_PAIRS = 4_000_000
 # An objective within half a cent of a proven bound counts as proven: costs are in euros, and the
 # spec's own accounting tolerance is a cent.
 _PROOF_TOL_EUR = 0.005
+# Independent parts are solved in worker processes from this many listings on (supply plus
+# demand); below it, starting the workers costs more than they save.
+_PARALLEL_MIN_LISTINGS = 20_000
+WORKERS_ENV = "MATERIALMATCH_WORKERS"
 
 
 class SolverError(RuntimeError):
@@ -1024,6 +1033,7 @@ def _match_by_family(
     reserved_m3: Mapping[str, Sequence[tuple[date, float]]],
     excluded_pairs: Collection[tuple[str, str]],
     t0: float,
+    workers: int | None = None,
 ) -> MatchResult | None:
     """Solve each material family on its own with depot capacity set aside, then repair.
 
@@ -1038,7 +1048,7 @@ def _match_by_family(
     it is returned, with the relaxation's value as its lower bound, when its gap stays under
     the spec's 0.5 %.  Otherwise, and for instances small enough to list every depot route (or
     when ``depot_routes`` is not "auto"), this returns None and the instance is solved as one
-    problem.
+    problem.  The families are solved in ``workers`` processes (see :class:`_InWorkers`).
     """
     if not instance.depots or depot_routes != "auto":
         return None
@@ -1050,34 +1060,53 @@ def _match_by_family(
     )
     parts = _family_parts(relaxed, tables)
     index = _GlobalIndex(tables)
+    n_workers = _workers_for(instance, len(parts), workers)
+    families = _family_solvers(parts, excluded_pairs, n_workers)
+    try:
+        return _repair_families(
+            instance, tables, parts, families, index, progress, reserved_m3, t0, n_workers
+        )
+    finally:
+        families.close()
+
+
+def _repair_families(
+    instance: Instance,
+    tables: Tables,
+    parts: list[Instance],
+    families: _Families,
+    index: _GlobalIndex,
+    progress: Progress | None,
+    reserved_m3: Mapping[str, Sequence[tuple[date, float]]],
+    t0: float,
+    n_workers: int,
+) -> MatchResult | None:
+    """Both passes of :func:`_match_by_family` over the families' solvers."""
     pools: list[RoutePool] = []
     units: list[IntArray] = []
     owner: list[IntArray] = []
-    bound = 0.0
-    solvers: list[_Generation] = []
     totals: dict[str, float] = dict.fromkeys(
         ("routes", "useful_routes", "tables_seconds", "routes_seconds"), 0.0
     )
-    for n, part in enumerate(parts):
-        model, part_stats = _prepare_model(
-            part, "column-generation", None, "auto", None, excluded_pairs
-        )
+    first: list[_FamilyAnswer | None] = [None] * len(parts)
+    for done, (n, answer) in enumerate(families.first_pass(), 1):
+        first[n] = answer
+        if progress:
+            progress(
+                f"family {done}/{len(parts)} with depot capacity set aside:"
+                f" {len(parts[n].supply):,} supply, {len(parts[n].demand):,} demand,"
+                f" after {time.perf_counter() - t0:.1f} s"
+            )
+    bound = 0.0
+    for n, solved in enumerate(first):  # in the families' order, so the sums are reproducible
+        assert solved is not None
         for key in totals:
-            totals[key] += part_stats[key]  # type: ignore[operator]
-        gen = _Generation(model, column_generation=True)
-        solution = _whole_solution(gen, *gen.solve(None), None)
-        solvers.append(gen)  # kept, to go on from this optimum if capacity binds
-        bound += solution.lower_bound + model.constant
-        pool, x = index.chosen(model, solution)
+            totals[key] += solved.stats[key]
+        bound += solved.value
+        pool, x = index.chosen(solved)
         pools.append(pool)
         units.append(x)
         owner.append(np.full(len(pool), n, np.int64))
-        if progress:
-            progress(
-                f"family {n + 1}/{len(parts)} with depot capacity set aside:"
-                f" {len(part.supply):,} supply, {len(part.demand):,} demand,"
-                f" after {time.perf_counter() - t0:.1f} s"
-            )
     pool, x, family = RoutePool.concat(pools), np.concatenate(units), np.concatenate(owner)
     model = _build_model(tables, pool, None, reserved_m3, prune=False)
     over = _violated_days(model, np.arange(len(pool)), x.astype(np.float64))
@@ -1090,17 +1119,16 @@ def _match_by_family(
         "useful_routes": int(totals["useful_routes"]),
         "tables_seconds": totals["tables_seconds"],
         "routes_seconds": totals["routes_seconds"],
+        "workers": n_workers,
     }
+    capacities = [k.capacity_m3 for k in instance.depots]
     if over:
         affected = _families_over(model, x, family, over)
         stats["families_resolved"] = len(affected)
         settled = ~np.isin(family, affected)
         for n in affected:
-            gen = solvers[n]
             steps = _occupancy_steps(tables, pool, x, settled, reserved_m3, parts[n])
-            _restore_capacity(gen.model, instance, steps)
-            solution_n = _whole_solution(gen, *gen.solve(None), None)
-            pool_n, x_n = index.chosen(gen.model, solution_n)
+            pool_n, x_n = index.chosen(families.again(n, capacities, steps))
             keep = np.nonzero(settled)[0]
             pool = RoutePool.concat([pool.take(keep), pool_n])
             x = np.concatenate([x[keep], x_n])
@@ -1140,12 +1168,15 @@ def _match_by_family(
 
 
 def _restore_capacity(
-    model: _Model, instance: Instance, reserved_m3: Mapping[str, Sequence[tuple[date, float]]]
+    model: _Model,
+    capacities: Sequence[float],
+    reserved_m3: Mapping[str, Sequence[tuple[date, float]]],
 ) -> None:
-    """Give a family's model its depots' real capacity, less ``reserved_m3``; the next solve
-    of its relaxation adds the depot-day rows this makes binding, from its optimum so far."""
+    """Give a family's model its depots' real ``capacities``, less ``reserved_m3``; the next
+    solve of its relaxation adds the depot-day rows this makes binding, from its optimum so
+    far."""
     tables = model.tables
-    tables.k_capacity_m3[:] = [k.capacity_m3 for k in instance.depots]
+    tables.k_capacity_m3[:] = capacities
     model.cap_rhs = tables.k_capacity_m3 - model.stock_m3
     model.reserved = _reserved_steps(tables, model.stock_m3, reserved_m3)
 
@@ -1161,19 +1192,218 @@ class _GlobalIndex:
     def rows(self, ids: Sequence[str], of: dict[str, int]) -> IntArray:
         return np.fromiter((of[i] for i in ids), np.int64, len(ids))
 
-    def chosen(self, model: _Model, solution: _Solution) -> tuple[RoutePool, IntArray]:
-        """The routes that carry units in ``solution`` of a part, in the instance's rows."""
-        part = model.tables
-        used = np.nonzero(solution.x > 0)[0]
-        pool = model.pool.take(used)
-        s_map = self.rows(part.s_ids, self.supply)
-        i_map = self.rows(part.i_ids, self.stock)
-        d_map = self.rows(part.d_ids, self.demand)
+    def chosen(self, answer: _FamilyAnswer) -> tuple[RoutePool, IntArray]:
+        """A family's routes that carry units, in the instance's rows."""
+        pool = answer.pool
+        s_map = self.rows(answer.s_ids, self.supply)
+        i_map = self.rows(answer.i_ids, self.stock)
+        d_map = self.rows(answer.d_ids, self.demand)
         stock = pool.kind == STOCK
         src = pool.src.copy()
         src[stock] = i_map[pool.src[stock]]
         src[~stock] = s_map[pool.src[~stock]]
-        return replace(pool, src=src, dem=d_map[pool.dem]), solution.x[used]
+        return replace(pool, src=src, dem=d_map[pool.dem]), answer.x
+
+
+@dataclass
+class _FamilyAnswer:
+    """A family's solution as it travels back from a solver: the routes that carry units (in
+    the family's own rows, named by ``s_ids``, ``d_ids`` and ``i_ids``), their units, the
+    relaxation's value (constant included) and the family's counts and timings."""
+
+    pool: RoutePool
+    x: IntArray
+    value: float
+    s_ids: tuple[str, ...]
+    d_ids: tuple[str, ...]
+    i_ids: tuple[str, ...]
+    stats: dict[str, float]
+
+
+class _LocalFamilies:
+    """Solves families in this process and keeps each one's HiGHS model for its repair."""
+
+    def __init__(self, parts: Mapping[int, Instance], excluded_pairs: Collection[tuple[str, str]]):
+        self.parts = parts
+        self.excluded_pairs = excluded_pairs
+        self.solvers: dict[int, _Generation] = {}
+
+    def first(self, n: int) -> _FamilyAnswer:
+        """Family ``n`` with depot capacity set aside."""
+        model, stats = _prepare_model(
+            self.parts[n], "column-generation", None, "auto", None, self.excluded_pairs
+        )
+        gen = _Generation(model, column_generation=True)
+        solution = _whole_solution(gen, *gen.solve(None), None)
+        self.solvers[n] = gen  # kept, to go on from this optimum if capacity binds
+        keys = ("routes", "useful_routes", "tables_seconds", "routes_seconds")
+        numbers = {key: float(stats[key]) for key in keys}  # type: ignore[arg-type]
+        return self._answer(model, solution, solution.lower_bound + model.constant, numbers)
+
+    def again(
+        self, n: int, capacities: Sequence[float], steps: Mapping[str, Sequence[tuple[date, float]]]
+    ) -> _FamilyAnswer:
+        """Family ``n`` again, with the depots' ``capacities`` less the room others hold."""
+        gen = self.solvers[n]
+        _restore_capacity(gen.model, capacities, steps)
+        solution = _whole_solution(gen, *gen.solve(None), None)
+        return self._answer(gen.model, solution, solution.lower_bound + gen.model.constant, {})
+
+    @staticmethod
+    def _answer(
+        model: _Model, solution: _Solution, value: float, stats: dict[str, float]
+    ) -> _FamilyAnswer:
+        used = np.nonzero(solution.x > 0)[0]
+        part = model.tables
+        return _FamilyAnswer(
+            pool=model.pool.take(used),
+            x=solution.x[used],
+            value=value,
+            s_ids=part.s_ids,
+            d_ids=part.d_ids,
+            i_ids=part.i_ids,
+            stats=stats,
+        )
+
+
+class _Families:
+    """The solvers of :func:`_match_by_family`'s families, in this process or in workers."""
+
+    def first_pass(self) -> Iterator[tuple[int, _FamilyAnswer]]:
+        """Every family with depot capacity set aside, in the order they finish."""
+        raise NotImplementedError
+
+    def again(
+        self, n: int, capacities: Sequence[float], steps: Mapping[str, Sequence[tuple[date, float]]]
+    ) -> _FamilyAnswer:
+        """Family ``n`` again, from its own optimum, within the room the others leave."""
+        raise NotImplementedError
+
+    def close(self) -> None:
+        """Stop the workers, if any."""
+
+
+class _InProcess(_Families):
+    def __init__(self, parts: Sequence[Instance], excluded_pairs: Collection[tuple[str, str]]):
+        self.n = len(parts)
+        self.local = _LocalFamilies(dict(enumerate(parts)), excluded_pairs)
+
+    def first_pass(self) -> Iterator[tuple[int, _FamilyAnswer]]:
+        for n in range(self.n):
+            yield n, self.local.first(n)
+
+    def again(
+        self, n: int, capacities: Sequence[float], steps: Mapping[str, Sequence[tuple[date, float]]]
+    ) -> _FamilyAnswer:
+        return self.local.again(n, capacities, steps)
+
+
+def _family_worker(
+    conn: Connection, parts: dict[int, Instance], excluded_pairs: frozenset[tuple[str, str]]
+) -> None:
+    """A worker process's loop: answer ``("first", n)`` and ``("again", n, capacities,
+    steps)`` requests for the families it owns until it receives None."""
+    local = _LocalFamilies(parts, excluded_pairs)
+    while True:
+        request = conn.recv()
+        if request is None:
+            return
+        n = request[1]
+        try:
+            answer = local.first(n) if request[0] == "first" else local.again(n, *request[2:])
+        except Exception as error:  # noqa: BLE001 - handed to the parent, which raises it
+            conn.send(("error", n, error))
+        else:
+            conn.send(("ok", n, answer))
+
+
+class _InWorkers(_Families):
+    """Families spread over worker processes, each of which keeps the models of its own
+    families between the two passes (a HiGHS model cannot travel between processes).
+
+    The largest families (by supply times demand) are dealt first, each to the worker with the
+    least work so far, and each worker solves its families largest first.  The repair pass is
+    sequential by nature: each family's room depends on the families repaired before it.
+    """
+
+    def __init__(
+        self,
+        parts: Sequence[Instance],
+        excluded_pairs: Collection[tuple[str, str]],
+        workers: int,
+    ) -> None:
+        sizes = [len(p.supply) * len(p.demand) for p in parts]
+        owned: list[list[int]] = [[] for _ in range(workers)]
+        load = [0] * workers
+        for n in sorted(range(len(parts)), key=lambda n: -sizes[n]):
+            w = load.index(min(load))
+            owned[w].append(n)
+            load[w] += sizes[n]
+        self.owner = {n: w for w, ns in enumerate(owned) for n in ns}
+        self.owned = owned
+        context = multiprocessing.get_context(_start_method())
+        self.conns: list[Connection] = []
+        self.processes: list[multiprocessing.process.BaseProcess] = []
+        excluded = frozenset(excluded_pairs)
+        for ns in owned:
+            mine, theirs = context.Pipe()
+            process = context.Process(  # type: ignore[attr-defined]
+                target=_family_worker,
+                args=(theirs, {n: parts[n] for n in ns}, excluded),
+                daemon=True,
+            )
+            process.start()
+            theirs.close()
+            self.conns.append(mine)
+            self.processes.append(process)
+
+    def _receive(self, conn: Connection) -> tuple[int, _FamilyAnswer]:
+        try:
+            status, n, payload = conn.recv()
+        except EOFError:
+            raise SolverError("a worker process ended without answering") from None
+        if status == "error":
+            raise payload
+        return n, payload
+
+    def first_pass(self) -> Iterator[tuple[int, _FamilyAnswer]]:
+        for conn, ns in zip(self.conns, self.owned, strict=True):
+            for n in ns:
+                conn.send(("first", n))
+        waiting = {id(conn): len(ns) for conn, ns in zip(self.conns, self.owned, strict=True)}
+        while any(waiting.values()):
+            for ready in connection_wait([c for c in self.conns if waiting[id(c)]]):
+                assert isinstance(ready, Connection)
+                waiting[id(ready)] -= 1
+                yield self._receive(ready)
+
+    def again(
+        self, n: int, capacities: Sequence[float], steps: Mapping[str, Sequence[tuple[date, float]]]
+    ) -> _FamilyAnswer:
+        conn = self.conns[self.owner[n]]
+        conn.send(("again", n, list(capacities), dict(steps)))
+        return self._receive(conn)[1]
+
+    def close(self) -> None:
+        for conn in self.conns:
+            try:
+                conn.send(None)
+            except OSError:
+                pass  # that worker is gone already
+            conn.close()
+        for process in self.processes:
+            process.join(timeout=5)
+            if process.is_alive():
+                process.terminate()
+                process.join()
+
+
+def _family_solvers(
+    parts: Sequence[Instance], excluded_pairs: Collection[tuple[str, str]], workers: int
+) -> _Families:
+    if workers <= 1:
+        return _InProcess(parts, excluded_pairs)
+    return _InWorkers(parts, excluded_pairs, workers)
 
 
 def _families_over(
@@ -1236,6 +1466,7 @@ def match(
     decompose: bool = True,
     reserved_m3: Mapping[str, Sequence[tuple[date, float]]] | None = None,
     excluded_pairs: Collection[tuple[str, str]] = (),
+    workers: int | None = None,
 ) -> MatchResult:
     """Find the cheapest way to send supply to demand, directly or through depots.
 
@@ -1264,6 +1495,12 @@ def match(
         Pairs that must not be matched by any route (a party rejected them).  Not part of the
         JSON contract.  Depot routes of the demands concerned are listed, not priced, so that
         leaving those pairs out keeps the pricing exact.
+    workers : int, optional
+        Processes that solve independent parts (material families, where no depot's capacity
+        can bind) side by side; default: the environment variable ``MATERIALMATCH_WORKERS``,
+        else the number of CPUs.  Instances under ``_PARALLEL_MIN_LISTINGS`` listings are
+        solved in this process.  The result does not depend on it: every part is solved the
+        same way wherever it runs, and the parts are combined in their own order.
 
     Returns
     -------
@@ -1290,27 +1527,22 @@ def match(
     tables = build_tables(instance) if decompose and method != "networkx" else None
     parts = None if tables is None else _independent_parts(instance, tables, reserved_m3 or {})
     if parts is not None and len(parts) > 1:
-        results = []
-        for n, part in enumerate(parts, 1):
-            results.append(
-                match(
-                    part,
-                    method=method,
-                    depot_routes=depot_routes,
-                    decompose=False,
-                    reserved_m3=reserved_m3,
-                    excluded_pairs=excluded_pairs,
-                )
-            )
-            if progress:
-                progress(
-                    f"part {n}/{len(parts)}: {len(part.supply):,} supply, {len(part.demand):,}"
-                    f" demand, {results[-1].status} after {time.perf_counter() - t0:.1f} s"
-                )
-        return _combine(instance, results, time.perf_counter() - t0)
+        options = _PartOptions(method, depot_routes, reserved_m3, frozenset(excluded_pairs))
+        n_workers = _workers_for(instance, len(parts), workers)
+        results = _solve_parts(parts, options, n_workers, progress, t0)
+        combined = _combine(instance, results, time.perf_counter() - t0)
+        combined.stats["workers"] = n_workers
+        return combined
     if parts is None and tables is not None and method == "column-generation":
         bounded = _match_by_family(
-            instance, tables, progress, depot_routes, reserved_m3 or {}, excluded_pairs, t0
+            instance,
+            tables,
+            progress,
+            depot_routes,
+            reserved_m3 or {},
+            excluded_pairs,
+            t0,
+            workers,
         )
         if bounded is not None:
             return bounded
@@ -1325,6 +1557,96 @@ def match(
             f"{result.status}: {result.objective_eur:,.2f} EUR in {time.perf_counter() - t0:.2f} s"
         )
     return result
+
+
+@dataclass(frozen=True)
+class _PartOptions:
+    """What :func:`match` passes on to the solve of each independent part."""
+
+    method: str
+    depot_routes: str
+    reserved_m3: Mapping[str, Sequence[tuple[date, float]]] | None
+    excluded_pairs: frozenset[tuple[str, str]]
+
+
+def _match_part(part: Instance, options: _PartOptions) -> MatchResult:
+    """Solve one independent part (in a worker process, or in this one)."""
+    return match(
+        part,
+        method=options.method,
+        depot_routes=options.depot_routes,
+        decompose=False,
+        reserved_m3=options.reserved_m3,
+        excluded_pairs=options.excluded_pairs,
+        workers=1,
+    )
+
+
+def _workers_for(instance: Instance, n_parts: int, workers: int | None) -> int:
+    """How many processes to solve ``n_parts`` independent parts of ``instance`` with."""
+    if workers is None:
+        env = os.environ.get(WORKERS_ENV, "").strip()
+        workers = int(env) if env.isdigit() else (os.cpu_count() or 1)
+    if len(instance.supply) + len(instance.demand) < _PARALLEL_MIN_LISTINGS:
+        return 1
+    if multiprocessing.current_process().daemon:
+        return 1  # a daemonic process may not start processes of its own
+    return max(1, min(workers, n_parts))
+
+
+def _start_method() -> str:
+    """Fork where that is safe (Linux, no other thread that could hold a lock the child
+    inherits), else a fork server, else spawn.  The last two start each worker by importing the
+    caller's main module again: a script that calls :func:`match` on a large instance then
+    needs the usual ``if __name__ == "__main__":`` guard."""
+    methods = multiprocessing.get_all_start_methods()
+    if sys.platform == "linux" and threading.active_count() == 1 and "fork" in methods:
+        return "fork"
+    return "forkserver" if "forkserver" in methods else "spawn"
+
+
+def _solve_parts(
+    parts: Sequence[Instance],
+    options: _PartOptions,
+    workers: int,
+    progress: Progress | None,
+    t0: float,
+) -> list[MatchResult]:
+    """Solve independent parts, in ``workers`` processes when more than one; the results
+    come back in the parts' order.
+
+    The largest parts (by supply times demand, which the route count follows) are handed out
+    first, so that no worker is left with a large part at the end while the others idle.
+    Workers start as :func:`_start_method` says.
+    """
+    results: list[MatchResult | None] = [None] * len(parts)
+
+    def report(n: int) -> None:
+        if progress:
+            done = sum(r is not None for r in results)
+            part, result = parts[n], results[n]
+            assert result is not None
+            progress(
+                f"part {done}/{len(parts)}: {len(part.supply):,} supply, {len(part.demand):,}"
+                f" demand, {result.status} after {time.perf_counter() - t0:.1f} s"
+            )
+
+    if workers <= 1:
+        for n, part in enumerate(parts):
+            results[n] = _match_part(part, options)
+            report(n)
+    else:
+        context = multiprocessing.get_context(_start_method())
+        order = sorted(
+            range(len(parts)), key=lambda n: -len(parts[n].supply) * len(parts[n].demand)
+        )
+        with ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:
+            futures = {pool.submit(_match_part, parts[n], options): n for n in order}
+            for future in as_completed(futures):
+                n = futures[future]
+                results[n] = future.result()
+                report(n)
+    return [r for r in results if r is not None]
 
 
 def _solve_whole(

@@ -126,6 +126,7 @@ def test_validate_does_not_import_the_solver() -> None:
         ["validate"],
         ["match"],
         ["match", str(EXAMPLE_INSTANCE), "--bogus"],
+        ["match", str(EXAMPLE_INSTANCE), "--workers", "0"],
         ["generate", "--supply", "-1", "--demand", "3", "-o", "x.json"],
         ["generate", "--supply", "3", "--demand", "3"],
         ["generate", "--supply", "3", "--demand", "3", "--today", "1 March", "-o", "x.json"],
@@ -207,6 +208,34 @@ def test_match_reports_progress_on_stderr_unless_quiet(tmp_path: Path) -> None:
     assert loud.exit_code == 0, loud.output
     assert loud.stderr.strip() != ""
     assert "status:" not in loud.stderr
+
+
+def test_match_with_two_workers_writes_what_one_writes(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import matcher.solve
+    from matcher.generate import generate_instance
+
+    monkeypatch.setattr(matcher.solve, "_PARALLEL_MIN_LISTINGS", 0)  # parts go to workers
+    used: list[int] = []
+    solve_parts = matcher.solve._solve_parts
+
+    def recording(*args: Any) -> Any:
+        used.append(args[2])
+        return solve_parts(*args)
+
+    monkeypatch.setattr(matcher.solve, "_solve_parts", recording)
+    path = tmp_path / "instance.json"
+    path.write_bytes(orjson.dumps(generate_instance(300, 300, 0, seed=3, regime="nodepots")))
+    written = []
+    for workers in ("1", "2"):
+        output = tmp_path / f"result-{workers}.json"
+        result = run("match", path, "--workers", workers, "-q", "-o", output)
+        assert result.exit_code == 0, result.output
+        written.append(output.read_bytes())
+    assert used == [1, 2]
+    assert written[0] == written[1]
+    assert orjson.loads(written[0])["allocations"]
 
 
 def test_match_refuses_an_unknown_method(tmp_path: Path) -> None:

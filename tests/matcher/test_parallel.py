@@ -1,0 +1,167 @@
+"""Independent parts solved in worker processes give exactly the result of one process.
+
+``match`` hands the material families of an instance whose depot capacity cannot bind to
+worker processes from ``_PARALLEL_MIN_LISTINGS`` listings on; these tests lower that threshold
+to 0 so that small generated instances take the parallel path.
+"""
+
+from __future__ import annotations
+
+import pickle
+from functools import cache
+from types import MappingProxyType
+
+import pytest
+
+import matcher.solve
+from matcher.domain import Instance
+from matcher.result import MatchResult
+from matcher.solve import match
+from tests.reference import check_result
+
+SEED = 5
+
+
+@cache
+def _instance(regime: str, depots: int) -> Instance:
+    from matcher.generate import generate_instance
+    from matcher.io import parse_instance
+
+    return parse_instance(generate_instance(400, 400, depots, seed=SEED, regime=regime))
+
+
+@pytest.fixture
+def parallel_path(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(matcher.solve, "_PARALLEL_MIN_LISTINGS", 0)
+    # Forked workers see the thresholds these tests lower; a fork server's would not (and the
+    # full test run has other threads, for which the solver would choose one).
+    monkeypatch.setattr(matcher.solve, "_start_method", lambda: "fork")
+
+
+def _same(a: MatchResult, b: MatchResult) -> None:
+    assert a.status == b.status
+    assert a.objective_eur == b.objective_eur
+    assert a.lower_bound_eur == b.lower_bound_eur
+    assert a.cost_breakdown == b.cost_breakdown
+    assert a.allocations == b.allocations
+    assert a.unmatched_supply == b.unmatched_supply
+    assert a.unmet_demand == b.unmet_demand
+    assert a.kpis == b.kpis
+
+
+@pytest.mark.usefixtures("parallel_path")
+@pytest.mark.parametrize(("regime", "depots"), [("nodepots", 0), ("substitution", 0)])
+def test_two_workers_give_the_result_of_one(regime: str, depots: int) -> None:
+    instance = _instance(regime, depots)
+    alone = match(instance, workers=1)
+    together = match(instance, workers=2)
+    assert alone.stats["parts"] == together.stats["parts"] > 2
+    assert (alone.stats["workers"], together.stats["workers"]) == (1, 2)
+    _same(alone, together)
+    check_result(instance, together)
+
+
+@pytest.mark.usefixtures("parallel_path")
+def test_workers_started_by_a_fork_server_give_the_same_result(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The start method used where forking is unsafe (a threaded web server) also works."""
+    instance = _instance("nodepots", 0)
+    alone = match(instance, workers=1)
+    monkeypatch.setattr(matcher.solve, "_start_method", lambda: "forkserver")
+    _same(alone, match(instance, workers=2))
+
+
+@pytest.mark.usefixtures("parallel_path")
+def test_parts_report_progress_in_the_parallel_path() -> None:
+    lines: list[str] = []
+    result = match(_instance("nodepots", 0), workers=2, progress=lines.append)
+    parts = int(result.stats["parts"])  # type: ignore[call-overload]
+    done = [line for line in lines if line.startswith("part ")]
+    assert len(done) == parts
+    assert done[-1].startswith(f"part {parts}/{parts}:")
+
+
+def test_small_instances_stay_in_this_process(monkeypatch: pytest.MonkeyPatch) -> None:
+    instance = _instance("nodepots", 0)
+    assert len(instance.supply) + len(instance.demand) < matcher.solve._PARALLEL_MIN_LISTINGS
+    assert match(instance, workers=2).stats["workers"] == 1
+
+
+def test_worker_count_comes_from_the_argument_the_environment_or_the_cpus(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(matcher.solve, "_PARALLEL_MIN_LISTINGS", 0)
+    instance = _instance("nodepots", 0)
+    monkeypatch.setenv(matcher.solve.WORKERS_ENV, "3")
+    assert matcher.solve._workers_for(instance, 10, None) == 3
+    assert matcher.solve._workers_for(instance, 10, 1) == 1
+    assert matcher.solve._workers_for(instance, 2, None) == 2  # never more than the parts
+    monkeypatch.setenv(matcher.solve.WORKERS_ENV, "not a number")
+    monkeypatch.setattr(matcher.solve.os, "cpu_count", lambda: 4)
+    assert matcher.solve._workers_for(instance, 10, None) == 4
+    daemon = type("Daemon", (), {"daemon": True})()
+    monkeypatch.setattr(matcher.solve.multiprocessing, "current_process", lambda: daemon)
+    assert matcher.solve._workers_for(instance, 10, None) == 1  # may not start processes
+
+
+def test_an_instance_with_attributes_survives_pickling_read_only() -> None:
+    from matcher.generate import generate_instance
+    from matcher.io import parse_instance
+
+    data = generate_instance(60, 60, 2, seed=SEED, regime="default")
+    data["supply"][0]["attributes"] = {"length_m": 6.2, "steel_grade": "S235"}
+    data["demand"][0]["requirements"] = {"length_m": {"min": 5.4}}
+    instance = parse_instance(data)
+    copy = pickle.loads(pickle.dumps(instance))
+    assert copy == instance
+    assert isinstance(copy.supply[0].attributes, MappingProxyType)
+    assert dict(copy.supply[0].attributes) == {"length_m": 6.2, "steel_grade": "S235"}
+    with pytest.raises(TypeError):
+        copy.supply[0].attributes["length_m"] = 1.0  # type: ignore[index]
+
+
+@pytest.mark.usefixtures("parallel_path")
+@pytest.mark.parametrize(
+    ("n", "regime", "repaired"), [(200, "tight", True), (600, "default", False)]
+)
+def test_the_family_path_in_two_workers_gives_the_result_of_one(
+    n: int, regime: str, repaired: bool, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Families solved with depot capacity set aside, then repaired, by workers that keep
+    their families' models between the two passes."""
+    from matcher.generate import generate_instance
+    from matcher.io import parse_instance
+
+    monkeypatch.setattr(matcher.solve, "_LIST_DEPOT_PAIRS", 0)  # take the family path
+    instance = parse_instance(generate_instance(n, n, 3, seed=11, regime=regime))
+    alone = match(instance, workers=1)
+    together = match(instance, workers=2)
+    for result in (alone, together):
+        assert result.stats["depot_routes"] == "families"
+        assert ("families_resolved" in result.stats) == repaired
+    assert (alone.stats["workers"], together.stats["workers"]) == (1, 2)
+    assert alone.stats["relaxation_eur"] == together.stats["relaxation_eur"]
+    _same(alone, together)
+    check_result(instance, together)
+
+
+@pytest.mark.usefixtures("parallel_path")
+def test_an_error_in_a_family_worker_reaches_the_caller_and_stops_the_workers(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    import multiprocessing
+
+    from matcher.generate import generate_instance
+    from matcher.io import parse_instance
+
+    monkeypatch.setattr(matcher.solve, "_LIST_DEPOT_PAIRS", 0)
+    instance = parse_instance(generate_instance(200, 200, 3, seed=11, regime="tight"))
+
+    def failing(self: object, n: int) -> object:
+        raise matcher.solve.SolverError(f"family {n} failed")
+
+    monkeypatch.setattr(matcher.solve._LocalFamilies, "first", failing)  # inherited by the fork
+    with pytest.raises(matcher.solve.SolverError, match=r"family \d+ failed"):
+        match(instance, workers=2)
+    assert multiprocessing.active_children() == []
