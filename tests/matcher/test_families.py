@@ -71,6 +71,35 @@ def test_binding_capacity_is_repaired_family_by_family_within_the_gap() -> None:
 
 
 @pytest.mark.usefixtures("families_path")
+def test_large_families_round_their_repair_by_flooring_depot_routes_within_the_gap(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The rounding that large families get (here every family, by a lowered threshold): depot
+    routes keep the whole part of their units, direct routes move; feasible, and still within
+    the gap of the bound and bracketing the exact optimum."""
+    monkeypatch.setattr(matcher.solve, "_FLOOR_ROUNDING_MIN_ROUTES", 0)
+    floored: list[str] = []
+    flooring = matcher.solve._whole_by_flooring
+
+    def recording(*args: object) -> matcher.solve._Solution:
+        solution = flooring(*args)  # type: ignore[arg-type]
+        floored.append(str(solution.stats.get("rounding")))
+        return solution
+
+    monkeypatch.setattr(matcher.solve, "_whole_by_flooring", recording)
+    instance = _instance(200, "tight")
+    result = match(instance)
+    assert result.stats["depot_routes"] == "families"
+    assert "floor" in floored  # the relaxation split units on some family's depot routes
+    check_result(instance, result)
+    gap = (result.objective_eur - result.lower_bound_eur) / abs(result.lower_bound_eur)
+    assert 0 <= gap < GAP_LIMIT
+    ref = reference_milp_fast(instance)
+    tol = objective_tolerance(ref.objective_eur)
+    assert result.lower_bound_eur - tol <= ref.objective_eur <= result.objective_eur + tol
+
+
+@pytest.mark.usefixtures("families_path")
 def test_the_bound_is_the_relaxation_of_every_family_with_capacity_set_aside() -> None:
     instance = _instance(200, "tight")
     result = match(instance)
