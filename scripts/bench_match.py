@@ -17,9 +17,15 @@ runs what ``materialmatch match`` runs: :func:`matcher.io.load_instance` on the 
   (``tables_seconds + routes_seconds``); ``solve s``: the optimisation (``solve_seconds``);
   ``result s``: assembling allocations and KPIs; ``write s``: :func:`write_result`;
   ``end to end s``: load + match + write, wall clock, in the child (interpreter start and imports
-  excluded); ``CPU s``: the CPU time of the same (much below the wall time when other work
-  competes for the cores; above it when HiGHS runs threads);
-- ``peak MiB``: the child's peak resident memory.  It is read from ``VmHWM`` in
+  excluded); ``CPU s``: the CPU time of the same, worker processes included (much below the
+  wall time when other work competes for the cores; above it when workers run side by side).
+  Where independent parts ran in worker processes (``routes`` says how many), the tables,
+  routes and solve times are summed over the parts: work done, not wall time;
+- ``peak MiB``: the child's peak resident memory, or where larger, that of the child and its
+  own worker processes together (``match`` solves independent parts in worker processes;
+  the orchestrator samples the process tree's resident memory every 0.1 s, counting pages a
+  forked worker shares with its parent twice, so this errs high).  The child's own is read
+  from ``VmHWM`` in
   ``/proc/self/status`` rather than ``getrusage(RUSAGE_SELF).ru_maxrss``: on Linux the latter
   carries the *parent's* high-water mark into a child across fork and exec (a 500 MiB parent
   makes a 13 MiB child report 514 MiB), so it would measure the orchestrator, not the run.
@@ -93,6 +99,12 @@ def _peak_mib() -> float:
     return rss / (1024 * 1024) if sys.platform == "darwin" else rss / 1024
 
 
+def _children_cpu_s() -> float:
+    """CPU time of this process's finished children (the worker processes of ``match``)."""
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
+
+
 def _progress(label: str) -> Callable[[str], None]:
     """A progress callback for stderr that lets a solver round through every 10 s at most."""
     last = [0.0]
@@ -143,7 +155,8 @@ def _worker_run(path: str, out: str, label: str) -> dict[str, Any]:
         "match_s": matched - loaded,
         "write_s": written - matched,
         "end_to_end_s": written - start,
-        "end_to_end_cpu_s": time.process_time() - start_cpu,
+        "end_to_end_cpu_s": time.process_time() - start_cpu + _children_cpu_s(),
+        "workers": stats.get("workers", 1),
         "tables_s": stats.get("tables_seconds"),
         "routes_s": stats.get("routes_seconds"),
         "solve_s": stats.get("solve_seconds"),
@@ -225,6 +238,30 @@ def _vm_hwm_mib(pid: int) -> float | None:
     return int(found.group(1)) / 1024 if found else None
 
 
+def _tree_rss_mib(pid: int) -> float:
+    """Resident memory of ``pid`` and all its descendants now (0 where /proc is missing).
+
+    Pages a forked worker still shares with its parent count in both, so this errs high."""
+    total_kb, todo = 0, [pid]
+    while todo:
+        p = todo.pop()
+        try:
+            status = Path(f"/proc/{p}/status").read_text()
+            for task in Path(f"/proc/{p}/task").iterdir():
+                todo.extend(int(c) for c in (task / "children").read_text().split())
+        except OSError:
+            continue
+        found = re.search(r"VmRSS:\s+(\d+)\s+kB", status)
+        total_kb += int(found.group(1)) if found else 0
+    return total_kb / 1024
+
+
+def _sample_tree(pid: int, peak: list[float], stop: threading.Event) -> None:
+    """Keep in ``peak[0]`` the largest resident memory of the process tree seen, every 0.1 s."""
+    while not stop.wait(0.1):
+        peak[0] = max(peak[0], _tree_rss_mib(pid))
+
+
 def _forward(stream: Any, tail: collections.deque[str]) -> None:
     for line in stream:
         tail.append(line.rstrip("\n"))
@@ -249,16 +286,21 @@ def _start(kind: str, args: Sequence[str], timeout_s: float) -> Outcome:
         threading.Thread(target=_forward, args=(proc.stderr, tail), daemon=True),
         threading.Thread(target=lambda: chunks.append(proc.stdout.read()), daemon=True),  # type: ignore[union-attr]
     ]
+    tree_peak, stop = [0.0], threading.Event()
+    sampler = threading.Thread(target=_sample_tree, args=(proc.pid, tree_peak, stop), daemon=True)
     for reader in readers:
         reader.start()
+    sampler.start()
     outcome = Outcome()
     try:
         proc.wait(timeout=timeout_s)
     except subprocess.TimeoutExpired:
-        outcome.peak_mib = _vm_hwm_mib(proc.pid)
+        outcome.peak_mib = max(_vm_hwm_mib(proc.pid) or 0.0, tree_peak[0])
         proc.kill()
         proc.wait()
         outcome.failure = f"timeout ({timeout_s:.0f} s)"
+    stop.set()
+    sampler.join()
     for reader in readers:
         reader.join()
     outcome.seconds = time.perf_counter() - start
@@ -270,7 +312,9 @@ def _start(kind: str, args: Sequence[str], timeout_s: float) -> Outcome:
             outcome.failure = f"error: {last[:120]}"
         else:
             outcome.data = orjson.loads(lines[-1])
-            outcome.peak_mib = outcome.data.get("peak_mib")
+            # the worker's own high-water mark, or the whole tree's (worker processes included)
+            # where that was larger at some sample
+            outcome.peak_mib = max(outcome.data.get("peak_mib") or 0.0, tree_peak[0])
     return outcome
 
 
@@ -363,7 +407,10 @@ def _main_row(case: Case) -> list[str]:
         return [size, str(case.depots), why or "–", *["–"] * 7, peak, "–", "–", "–"]
     d = run.data
     build = None if d["tables_s"] is None else d["tables_s"] + d["routes_s"]
-    mode = f" ({d['depot_routes']})" if case.depots else ""
+    notes = [d["depot_routes"]] if case.depots else []
+    if (d.get("workers") or 1) > 1:
+        notes.append(f"{d['workers']} workers")
+    mode = f" ({', '.join(notes)})" if notes else ""
     return [
         size,
         str(case.depots),
