@@ -1,0 +1,51 @@
+"""Whole units where binding depot capacity splits them: rounding the depot routes down (one
+re-solve) is kept when it is within ``_ROUNDING_CLOSE_ENOUGH`` of the relaxation; otherwise the
+search around the relaxation (RENS and a dive) runs."""
+
+from __future__ import annotations
+
+from functools import cache
+
+import pytest
+
+import matcher.solve
+from matcher.domain import Instance
+from matcher.solve import match
+from tests.reference import GAP_LIMIT, check_result
+
+
+@cache
+def _instance() -> Instance:
+    from matcher.generate import generate_instance
+    from matcher.io import parse_instance
+
+    # the benchmark's 10k x 10k with 20 depots: capacity binds and splits units on a few routes
+    return parse_instance(generate_instance(10_000, 10_000, 20, seed=1, regime="default"))
+
+
+def test_rounding_down_is_kept_when_it_is_close_to_the_relaxation() -> None:
+    instance = _instance()
+    result = match(instance)
+    assert result.stats["rounding"] == "floor"
+    assert result.status == "feasible"
+    check_result(instance, result)
+    relaxation = float(result.stats["relaxation_eur"])  # type: ignore[arg-type]
+    assert result.lower_bound_eur == pytest.approx(relaxation, abs=0.01)
+    assert (
+        0
+        <= result.objective_eur - relaxation
+        <= matcher.solve._ROUNDING_CLOSE_ENOUGH * abs(relaxation)
+    )
+
+
+def test_the_search_runs_where_rounding_down_is_not_close_enough(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    instance = _instance()
+    floored = match(instance)
+    monkeypatch.setattr(matcher.solve, "_ROUNDING_CLOSE_ENOUGH", 0.0)
+    searched = match(instance)
+    assert searched.stats["rounding"] == "search"
+    check_result(instance, searched)
+    assert searched.lower_bound_eur == floored.lower_bound_eur  # the same relaxation
+    assert searched.objective_eur - searched.lower_bound_eur < GAP_LIMIT * searched.lower_bound_eur
