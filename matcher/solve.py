@@ -100,9 +100,10 @@ _MIP_REL_GAP = 1e-6  # the final run over every route that could still improve
 _MIP_TIME_LIMIT_S = 300.0  # a safety net only; the node limit decides
 _MIP_MAX_NODES = 300
 _BRANCH_AND_BOUND_MAX_ROUTES = 800  # larger models keep the dive's solution and the LP bound
-# A family solved again on the family path rounds by flooring its depot routes from this many
-# routes in play on: there the search around the relaxation took 44 s of a 100 s re-solve (100k
-# listings a side, 20 depots), and on smaller ones it finds solutions a few 0.01 % cheaper.
+# A family solved again on the family path keeps its floored solution (see below) however far it
+# is from the relaxation from this many routes in play on: there the search around the relaxation
+# took 44 s of a 100 s re-solve (100k listings a side, 20 depots), and on smaller ones it finds
+# solutions a few 0.01 % cheaper.
 _FLOOR_ROUNDING_MIN_ROUTES = 100_000
 # Rounding keeps the floored solution (depot routes rounded down, one re-solve) when it is within
 # this fraction of the relaxation's value; only above it does the search around the relaxation
@@ -558,9 +559,14 @@ def _solve_lp(model: _Model, progress: Progress | None, column_generation: bool)
 
 
 def _whole_solution(
-    gen: _Generation, x: FloatArray, row_dual: FloatArray, progress: Progress | None
+    gen: _Generation,
+    x: FloatArray,
+    row_dual: FloatArray,
+    progress: Progress | None,
+    close_enough: float | None = None,
 ) -> _Solution:
-    """Whole units from the relaxation's optimum ``x`` (with its duals) on ``gen``'s model."""
+    """Whole units from the relaxation's optimum ``x`` (with its duals) on ``gen``'s model;
+    ``close_enough`` as in :func:`_whole_units` (default ``_ROUNDING_CLOSE_ENOUGH``)."""
     model = gen.model
     lp_value = float(model.obj[gen.work] @ x) if gen.work.size else 0.0
     stats: dict[str, float | int | str] = {
@@ -575,7 +581,11 @@ def _whole_solution(
     lower, proven = lp_value, True
     work = gen.work
     if np.abs(x - np.round(x)).max(initial=0.0) > _INT_TOL:
-        work, x_int, lower, proven = _whole_units(gen, x, row_dual, lp_value, progress, stats)
+        if close_enough is None:
+            close_enough = _ROUNDING_CLOSE_ENOUGH
+        work, x_int, lower, proven = _whole_units(
+            gen, x, row_dual, lp_value, progress, stats, close_enough
+        )
     x_full = np.zeros(len(model.pool), np.int64)
     x_full[work] = np.maximum(x_int, 0)
     return _Solution(x=x_full, lower_bound=lower, proven=proven, stats=stats)
@@ -673,27 +683,6 @@ def _floored(gen: _Generation, x: FloatArray) -> FloatArray | None:
             whole = np.round(y)
     h.changeColsBounds(n, cols, np.zeros(n), np.full(n, _INF))
     return whole
-
-
-def _whole_by_flooring(gen: _Generation, x: FloatArray, row_dual: FloatArray) -> _Solution:
-    """Whole units for a family solved again within the room the others leave: from
-    ``_FLOOR_ROUNDING_MIN_ROUTES`` routes in play always :func:`_floored` (the search around
-    the relaxation took 44 s of the largest 100k family's 100 s re-solve), below that the
-    rounding of :func:`_whole_solution`, which keeps the floored solution only when it is
-    close enough."""
-    work = gen.work
-    if (
-        work.size < _FLOOR_ROUNDING_MIN_ROUTES
-        or np.abs(x - np.round(x)).max(initial=0.0) <= _INT_TOL
-    ):
-        return _whole_solution(gen, x, row_dual, None)
-    whole = _floored(gen, x)
-    if whole is None:
-        return _whole_solution(gen, x, row_dual, None)
-    lp_value = float(gen.model.obj[work] @ x)
-    x_full = np.zeros(len(gen.model.pool), np.int64)
-    x_full[work] = np.maximum(whole, 0).astype(np.int64)
-    return _Solution(x=x_full, lower_bound=lp_value, proven=False, stats={"rounding": "floor"})
 
 
 def _dive(gen: _Generation, x: FloatArray) -> FloatArray:
@@ -796,11 +785,12 @@ def _whole_units(
     lp_value: float,
     progress: Progress | None,
     stats: dict[str, float | int | str],
+    close_enough: float,
 ) -> tuple[IntArray, IntArray, float, bool]:
     """Whole units where depot capacity splits them.
 
-    An incumbent comes from :func:`_floored` where that is within ``_ROUNDING_CLOSE_ENOUGH`` of
-    the relaxation (the search around the relaxation could improve it by less than that), else
+    An incumbent comes from :func:`_floored` where that is within ``close_enough`` (a fraction)
+    of the relaxation (the search around the relaxation could improve it by less than that), else
     from :func:`_rens` and :func:`_dive`.  Where the routes are listed and the model is small,
     branch and bound then closes the gap with reduced-cost fixing: a route whose reduced cost at
     the relaxation's optimum exceeds (incumbent - relaxation) can carry no unit in any better
@@ -815,7 +805,7 @@ def _whole_units(
         progress(f"depot capacity splits units: rounding {gen.work.size:,} routes")
     work = gen.work
     incumbent = _floored(gen, x)
-    close = _ROUNDING_CLOSE_ENOUGH * max(abs(lp_value + model.constant), 1.0)
+    close = close_enough * max(abs(lp_value + model.constant), 1.0)
     if incumbent is None or float(model.obj[work] @ incumbent) - lp_value > close:
         around = _rens(gen, x)
         incumbent = _dive(gen, x if around is None else around)
@@ -1312,7 +1302,9 @@ class _LocalFamilies:
         """Family ``n`` again, with the depots' ``capacities`` less the room others hold."""
         gen = self.solvers[n]
         _restore_capacity(gen.model, capacities, steps)
-        solution = _whole_by_flooring(gen, *gen.solve(None))
+        # a large family keeps its floored solution however far it is from the relaxation
+        large = gen.work.size >= _FLOOR_ROUNDING_MIN_ROUTES
+        solution = _whole_solution(gen, *gen.solve(None), None, np.inf if large else None)
         return self._answer(gen.model, solution, solution.lower_bound + gen.model.constant, {})
 
     @staticmethod

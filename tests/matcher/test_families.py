@@ -79,18 +79,19 @@ def test_large_families_round_their_repair_by_flooring_depot_routes_within_the_g
     the gap of the bound and bracketing the exact optimum."""
     monkeypatch.setattr(matcher.solve, "_FLOOR_ROUNDING_MIN_ROUTES", 0)
     floored: list[str] = []
-    flooring = matcher.solve._whole_by_flooring
+    whole_solution = matcher.solve._whole_solution
 
     def recording(*args: object) -> matcher.solve._Solution:
-        solution = flooring(*args)  # type: ignore[arg-type]
+        solution = whole_solution(*args)  # type: ignore[arg-type]
         floored.append(str(solution.stats.get("rounding")))
         return solution
 
-    monkeypatch.setattr(matcher.solve, "_whole_by_flooring", recording)
+    monkeypatch.setattr(matcher.solve, "_whole_solution", recording)
     instance = _instance(200, "tight")
     result = match(instance)
     assert result.stats["depot_routes"] == "families"
     assert "floor" in floored  # the relaxation split units on some family's depot routes
+    assert "search" not in floored  # however far from the relaxation the floored units are
     check_result(instance, result)
     gap = (result.objective_eur - result.lower_bound_eur) / abs(result.lower_bound_eur)
     assert 0 <= gap < GAP_LIMIT
