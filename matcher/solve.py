@@ -1115,12 +1115,11 @@ def _match_by_family(
         depots=tuple(replace(k, capacity_m3=_UNBOUNDED_M3) for k in instance.depots),
     )
     parts = _family_parts(relaxed, tables)
-    index = _GlobalIndex(tables)
     n_workers = _workers_for(instance, len(parts), workers)
     families = _family_solvers(parts, excluded_pairs, n_workers)
     try:
         return _repair_families(
-            instance, tables, parts, families, index, progress, reserved_m3, t0, n_workers
+            instance, tables, parts, families, progress, reserved_m3, t0, n_workers
         )
     finally:
         families.close()
@@ -1131,13 +1130,13 @@ def _repair_families(
     tables: Tables,
     parts: list[Instance],
     families: _Families,
-    index: _GlobalIndex,
     progress: Progress | None,
     reserved_m3: Mapping[str, Sequence[tuple[date, float]]],
     t0: float,
     n_workers: int,
 ) -> MatchResult | None:
     """Both passes of :func:`_match_by_family` over the families' solvers."""
+    index = _GlobalIndex(tables)
     pools: list[RoutePool] = []
     units: list[IntArray] = []
     owner: list[IntArray] = []
@@ -1196,8 +1195,8 @@ def _repair_families(
                     f" after {time.perf_counter() - t0:.1f} s"
                 )
         model = _build_model(tables, pool, None, reserved_m3, prune=False)
-    if _violated_days(model, np.arange(len(pool)), x.astype(np.float64)):
-        raise SolverError("a repaired solution overfills a depot")
+        if _violated_days(model, np.arange(len(pool)), x.astype(np.float64)):
+            raise SolverError("a repaired solution overfills a depot")
     solution = _Solution(x=x, lower_bound=bound - model.constant, proven=False, stats={})
     t_result = time.perf_counter()
     result = _result(model, solution, stats)
