@@ -1582,6 +1582,7 @@ def match(
         raise ValueError(f"unknown method {method!r}; choose one of {', '.join(METHODS)}")
     t0 = time.perf_counter()
     tables = build_tables(instance) if decompose and method != "networkx" else None
+    built = None if tables is None else (tables, time.perf_counter() - t0)
     parts = None if tables is None else _independent_parts(instance, tables, reserved_m3 or {})
     if parts is not None and len(parts) > 1:
         options = _PartOptions(method, depot_routes, reserved_m3, frozenset(excluded_pairs))
@@ -1604,7 +1605,7 @@ def match(
         if bounded is not None:
             return bounded
     model, solution, stats = _solve_whole(
-        instance, method, progress, depot_routes, reserved_m3, excluded_pairs
+        instance, method, progress, depot_routes, reserved_m3, excluded_pairs, built
     )
     t3 = time.perf_counter()
     result = _result(model, solution, stats)
@@ -1713,10 +1714,12 @@ def _solve_whole(
     depot_routes: str,
     reserved_m3: Mapping[str, Sequence[tuple[date, float]]] | None,
     excluded_pairs: Collection[tuple[str, str]],
+    built: tuple[Tables, float] | None = None,
 ) -> tuple[_Model, _Solution, dict[str, object]]:
-    """Routes, model and whole-unit solution of the instance as one problem."""
+    """Routes, model and whole-unit solution of the instance as one problem; ``built`` as in
+    :func:`_prepare_model`."""
     model, stats = _prepare_model(
-        instance, method, progress, depot_routes, reserved_m3, excluded_pairs
+        instance, method, progress, depot_routes, reserved_m3, excluded_pairs, built
     )
     t2 = time.perf_counter()
     if method == "networkx":
@@ -1735,12 +1738,18 @@ def _prepare_model(
     depot_routes: str,
     reserved_m3: Mapping[str, Sequence[tuple[date, float]]] | None,
     excluded_pairs: Collection[tuple[str, str]],
+    built: tuple[Tables, float] | None = None,
 ) -> tuple[_Model, dict[str, object]]:
-    """Tables, routes and the model of the instance, with their counts and timings."""
+    """Tables, routes and the model of the instance, with their counts and timings.
+
+    ``built`` is the instance's tables where the caller has them already, with the seconds
+    they took; the model only reads them.
+    """
     t0 = time.perf_counter()
     stats: dict[str, object] = {"method": method}
-    tables = build_tables(instance)
+    tables = build_tables(instance) if built is None else built[0]
     t1 = time.perf_counter()
+    tables_seconds = t1 - t0 if built is None else built[1]
     pricer = None
     excluded = set(excluded_pairs)
     listed_demands = demands_with_requirements(tables) | _demands_in(tables, excluded)
@@ -1756,5 +1765,5 @@ def _prepare_model(
     model = _build_model(tables, pool, pricer, reserved_m3)
     stats["depot_routes"] = "priced" if pricer else "listed"
     stats.update(routes=len(pool), useful_routes=len(model.pool))
-    stats.update(tables_seconds=t1 - t0, routes_seconds=t2 - t1)
+    stats.update(tables_seconds=tables_seconds, routes_seconds=t2 - t1)
     return model, stats
