@@ -17,7 +17,7 @@ from types import MappingProxyType
 AttributeValue = float | str
 
 
-def read_only(values: dict[str, object]) -> MappingProxyType[str, object]:
+def _read_only(values: dict[str, object]) -> MappingProxyType[str, object]:
     """A read-only view of ``values`` (what unpickling a view calls)."""
     return MappingProxyType(values)
 
@@ -25,7 +25,7 @@ def read_only(values: dict[str, object]) -> MappingProxyType[str, object]:
 def _reduce_mapping_proxy(
     view: MappingProxyType[str, object],
 ) -> tuple[Callable[[dict[str, object]], MappingProxyType[str, object]], tuple[dict[str, object]]]:
-    return read_only, (dict(view),)
+    return _read_only, (dict(view),)
 
 
 # Attributes and requirements are read-only views (MappingProxyType), which pickle cannot

@@ -82,7 +82,7 @@ def test_parts_report_progress_in_the_parallel_path() -> None:
     assert done[-1].startswith(f"part {parts}/{parts}:")
 
 
-def test_small_instances_stay_in_this_process(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_small_instances_stay_in_this_process() -> None:
     instance = _instance("nodepots", 0)
     assert len(instance.supply) + len(instance.demand) < matcher.solve._PARALLEL_MIN_LISTINGS
     assert match(instance, workers=2).stats["workers"] == 1
