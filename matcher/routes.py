@@ -859,18 +859,16 @@ class DepotPricer:
                 a_store = (
                     g.base_sb - y_supply[g.s_by_b] - m3 * (hold * g.b_sorted - dual_sum(g.b_sorted))
                 )
+                b_part = part_d + m3 * (hold * q - dual_sum(q))
                 run_min, arg = _running_min(a_store)
                 count = np.searchsorted(g.b_sorted, q, "left")
                 pos = np.maximum(count - 1, 0)
-                rc = np.where(
-                    count > 0, run_min[pos] + part_d + m3 * (hold * q - dual_sum(q)), np.inf
-                )
+                rc = np.where(count > 0, run_min[pos] + b_part, np.inf)
                 hit = np.nonzero(rc < -tol)[0]
                 s, d = g.s_by_b[arg[pos[hit]]], g.d[hit]
                 # and for each supply, the demand that suits it best: a suffix minimum over the
                 # demands by delivery day (without it, a group's one best supply would be the
                 # only one offered, round after round)
-                b_part = part_d + m3 * (hold * q - dual_sum(q))
                 by_q = np.argsort(q, kind="stable")
                 q_sorted = q[by_q]
                 rev_min, rev_arg = _running_min(b_part[by_q][::-1])
