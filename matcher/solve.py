@@ -512,6 +512,14 @@ class _Generation:
             self.lp_seconds += time.perf_counter() - t0
             t0 = time.perf_counter()
             new_rows = _violated_days(model, self.work, x)
+            if new_rows:
+                # A round that adds depot-day rows adds no routes: rows alone leave the basis
+                # dual feasible and routes alone primal feasible, so either re-solve goes on
+                # from it, while both at once leave it neither, and that re-solve cost most.
+                _add_capacity_rows(h, model, self.work, new_rows)
+                self.pricing_seconds += time.perf_counter() - t0
+                self._report(progress, x, f"{len(new_rows)} depot-day rows added")
+                continue
             rc = _reduced_costs(model, row_dual)
             rc[self.in_work] = 0.0
             improving = np.nonzero(rc < -_RC_TOL)[0]
@@ -533,22 +541,21 @@ class _Generation:
                 _cheapest_per(model.row_src, rc, improving, _ENTER_PER_ROW),
             )
             self.pricing_seconds += time.perf_counter() - t0
-            if progress:
-                value = (
-                    float(model.obj[self.work] @ x) + model.constant if x.size else model.constant
-                )
-                progress(
-                    f"round {self.rounds}: LP {value:,.2f} EUR, {self.work.size:,} routes in play,"
-                    f" {improving.size:,} improving, {len(new_rows)} depot-day rows added"
-                )
-            if new_rows:
-                _add_capacity_rows(h, model, self.work, new_rows)
-            if entering.size:
-                _add_columns(h, model, entering)
-                self.work = np.concatenate([self.work, entering])
-                self.in_work[entering] = True
-            if not new_rows and entering.size == 0:
+            self._report(progress, x, f"{improving.size:,} improving routes")
+            if entering.size == 0:
                 return x, row_dual
+            _add_columns(h, model, entering)
+            self.work = np.concatenate([self.work, entering])
+            self.in_work[entering] = True
+
+    def _report(self, progress: Progress | None, x: FloatArray, news: str) -> None:
+        if progress:
+            model = self.model
+            value = float(model.obj[self.work] @ x) + model.constant if x.size else model.constant
+            progress(
+                f"round {self.rounds}: LP {value:,.2f} EUR, {self.work.size:,} routes in play,"
+                f" {news}"
+            )
 
 
 def _solve_lp(model: _Model, progress: Progress | None, column_generation: bool) -> _Solution:
