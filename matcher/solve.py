@@ -668,10 +668,11 @@ def _floored(gen: _Generation, x: FloatArray) -> FloatArray | None:
     """Whole units from the relaxation's ``x``: each route through a depot keeps the whole part
     of its units, and one more solve moves the direct and stock routes.  Fewer units through a
     depot only free space, so the depot-day rows still hold, and with the depot routes fixed
-    what is left is a transportation problem, whose optimum is whole.  The relaxation splits
-    units on at most one route per binding depot-day row, so this gives up less than a unit on
-    each of them.  None where the stock routes still split or a depot day without a row would
-    overfill; the model's bounds are as before either way."""
+    what is left is a transportation problem, whose optimum is whole, unless stock that leaves
+    early to make room splits units: then :func:`_dive` rounds the few routes that split, with
+    the depot routes still fixed.  The relaxation splits units on at most one route per binding
+    depot-day row, so this gives up little on each of them.  None where no whole solution was
+    found that way; the model's bounds are as before either way."""
     model, h = gen.model, gen.h
     work = gen.work
     n = work.size
@@ -682,17 +683,20 @@ def _floored(gen: _Generation, x: FloatArray) -> FloatArray | None:
         n, cols, np.where(supply_depot, fixed, 0.0), np.where(supply_depot, fixed, _INF)
     )
     whole = None
-    if _resolve(gen):
+    solved = _resolve(gen)
+    while solved:  # stock that stays longer may overfill a day that has no row yet
         y = np.asarray(h.getSolution().col_value)
-        if np.abs(y - np.round(y)).max(initial=0.0) <= _INT_TOL and not _violated_days(
-            model, work, np.round(y)
-        ):
-            whole = np.round(y)
+        new_rows = _violated_days(model, work, y)
+        if not new_rows:
+            whole = _dive(gen, y, give_up=True)
+            break
+        _add_capacity_rows(h, model, work, new_rows)
+        solved = _resolve(gen)
     h.changeColsBounds(n, cols, np.zeros(n), np.full(n, _INF))
     return whole
 
 
-def _dive(gen: _Generation, x: FloatArray) -> FloatArray:
+def _dive(gen: _Generation, x: FloatArray, give_up: bool = False) -> FloatArray | None:
     """Round the routes the relaxation splits to whole units and re-optimise the rest, until
     every route carries whole units.
 
@@ -702,7 +706,8 @@ def _dive(gen: _Generation, x: FloatArray) -> FloatArray:
     routes at their whole part; where even that fails (earlier fixings left no room), every
     earlier fixing is released to a cap.  Caps alone are always feasible: a supply route
     carrying fewer units only frees depot space, and with no supply routes the stock, which
-    fits on today, can only leave.
+    fits on today, can only leave.  With ``give_up``, where routes that the caller fixed
+    leave no such way out, this returns None instead of raising.
     """
     model, h = gen.model, gen.h
     work = gen.work
@@ -725,12 +730,16 @@ def _dive(gen: _Generation, x: FloatArray) -> FloatArray:
                 lower[fixed] = 0.0
                 h.changeColsBounds(fixed.size, fixed.astype(np.int32), lower[fixed], upper[fixed])
                 if not _resolve(gen):
+                    if give_up:
+                        return None
                     raise SolverError("rounding lost feasibility; capped routes should not")
         x = np.asarray(h.getSolution().col_value)
         new_rows = _violated_days(model, work, x)
         while new_rows:
             _add_capacity_rows(h, model, work, new_rows)
             if not _resolve(gen):
+                if give_up:
+                    return None
                 raise SolverError("a depot-day row made the rounded model infeasible")
             x = np.asarray(h.getSolution().col_value)
             new_rows = _violated_days(model, work, x)
@@ -816,6 +825,7 @@ def _whole_units(
     if incumbent is None or float(model.obj[work] @ incumbent) - lp_value > close:
         around = _rens(gen, x)
         incumbent = _dive(gen, x if around is None else around)
+        assert incumbent is not None  # without give_up, _dive raises instead
         stats.update(rounding="search")
     else:
         stats.update(rounding="floor")

@@ -15,12 +15,12 @@ from tests.reference import GAP_LIMIT, check_result
 
 
 @cache
-def _instance() -> Instance:
+def _instance(seed: int = 1) -> Instance:
     from matcher.generate import generate_instance
     from matcher.io import parse_instance
 
     # the benchmark's 10k x 10k with 20 depots: capacity binds and splits units on a few routes
-    return parse_instance(generate_instance(10_000, 10_000, 20, seed=1, regime="default"))
+    return parse_instance(generate_instance(10_000, 10_000, 20, seed=seed, regime="default"))
 
 
 def test_rounding_down_is_kept_when_it_is_close_to_the_relaxation() -> None:
@@ -49,3 +49,25 @@ def test_the_search_runs_where_rounding_down_is_not_close_enough(
     check_result(instance, searched)
     assert searched.lower_bound_eur == floored.lower_bound_eur  # the same relaxation
     assert searched.objective_eur - searched.lower_bound_eur < GAP_LIMIT * searched.lower_bound_eur
+
+
+def test_rounding_down_dives_where_stock_leaving_early_splits_units(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # Seed 2: with the depot routes rounded down, the relaxation still sends stock out of a depot
+    # in split units to make room, so rounding down goes on with a dive over those few routes
+    # (the depot routes stay fixed) instead of handing over to the search.
+    instance = _instance(seed=2)
+    dives: list[tuple[bool, bool]] = []
+    real_dive = matcher.solve._dive
+
+    def dive(gen: matcher.solve._Generation, x: object, give_up: bool = False) -> object:
+        found = real_dive(gen, x, give_up)  # type: ignore[arg-type]
+        dives.append((give_up, found is not None))
+        return found
+
+    monkeypatch.setattr(matcher.solve, "_dive", dive)
+    result = match(instance)
+    assert (True, True) in dives  # rounding down dived, and found whole units
+    check_result(instance, result)
+    assert result.objective_eur - result.lower_bound_eur < GAP_LIMIT * result.lower_bound_eur
