@@ -4,6 +4,7 @@ Usage::
 
     .venv/bin/python scripts/bench_match.py [--sizes 1000,10000,30000,100000] [--quick] [--no-peer]
                                             [--out FILE.md] [--timeout 600] [--nx-timeout 300]
+                                            [--spread-seeds 1,2,3,4,5] [--spread-size 10000]
 
 For each size n (n supply and n demand listings from :func:`matcher.generate.generate_instance`,
 seed ``--seed``), once without depots (regime ``nodepots``) and once with 20 depots (regime
@@ -43,7 +44,12 @@ The second table compares each run, in the same benchmark run, with
   marketplace: direct routes only, demands in order of ``needed_from``): its objective and the
   excess (greedy - optimum) / optimum.
 
-The third table solves the structuralCircle peer instances from
+The third table runs ``--spread-size`` listings (10k) with 20 depots once per seed of
+``--spread-seeds`` (1 to 5): end to end and solve time, LP rounds, how whole units were found
+(``stats["rounding"]``), status and gap.  The first table's one seed can be a lucky or an
+unlucky one; this shows how much the time depends on the instance, not only on its size.
+
+The fourth table solves the structuralCircle peer instances from
 ``../shared/peer/structuralcircle`` (beside the repository; never committed into it) and checks
 each objective against the optimum published in that folder's README.
 
@@ -165,6 +171,7 @@ def _worker_run(path: str, out: str, label: str) -> dict[str, Any]:
         "useful_routes": stats.get("useful_routes"),
         "depot_routes": stats.get("depot_routes"),
         "lp_rounds": stats.get("lp_rounds"),
+        "rounding": stats.get("rounding"),
         "objective": result.objective_eur,
         "lower_bound": result.lower_bound_eur,
         "status": result.status,
@@ -398,6 +405,46 @@ def _measure(case: Case, args: argparse.Namespace, workdir: Path) -> None:
     case.path.unlink(missing_ok=True)
 
 
+def _spread_rows(args: argparse.Namespace, workdir: Path) -> list[list[str]]:
+    """One row per seed of ``--spread-seeds`` for ``--spread-size`` listings with 20 depots:
+    how much the time depends on the instance, not only on its size."""
+    n, rows, times = args.spread_size, [], []
+    for seed in [int(s) for s in args.spread_seeds.split(",") if s]:
+        label = f"{_size(n)} x {_size(n)}, 20 depots, seed {seed}"
+        path = workdir / f"spread-{seed}.json"
+        _say(f"== {label}: generating and matching")
+        generated = _start(
+            "generate", [str(n), "default", "20", str(seed), str(path)], args.timeout
+        )
+        if generated.data is None:
+            rows.append([str(seed), generated.failure or "–", *["–"] * 5])
+            continue
+        run = _start("run", [str(path), str(workdir / "result.json"), label], args.timeout)
+        path.unlink(missing_ok=True)
+        if run.data is None:
+            rows.append([str(seed), run.failure or "–", *["–"] * 5])
+            continue
+        d = run.data
+        times.append(d["end_to_end_s"])
+        rows.append(
+            [
+                str(seed),
+                _s(d["end_to_end_s"]),
+                _s(d["solve_s"]),
+                _count(d["lp_rounds"]),
+                d.get("rounding") or "–",
+                d["status"],
+                f"{d['gap']:.2e}" if d["gap"] else "0",
+            ]
+        )
+    if times:
+        ordered = sorted(times)
+        median = ordered[len(ordered) // 2]
+        rows.append(["min / median / max", f"{ordered[0]:.2f} / {median:.2f} / {ordered[-1]:.2f}"])
+        rows[-1].extend([""] * 5)
+    return rows
+
+
 def _main_row(case: Case) -> list[str]:
     size = f"{_size(case.n)} × {_size(case.n)}"
     run = case.run
@@ -566,6 +613,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--no-peer", action="store_true", help="skip the structuralCircle table")
     parser.add_argument("--out", type=Path, help="also write the tables to this markdown file")
     parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument(
+        "--spread-seeds", default="1,2,3,4,5", help="seeds of the spread table ('' skips it)"
+    )
+    parser.add_argument("--spread-size", type=int, default=10_000, help="listings per side there")
     parser.add_argument("--timeout", type=float, default=480.0, help="seconds per run")
     parser.add_argument("--nx-timeout", type=float, default=300.0, help="seconds for networkx")
     parser.add_argument("--nx-max", type=int, default=10_000, help="largest n given to networkx")
@@ -630,6 +681,23 @@ def main(argv: list[str] | None = None) -> int:
                 [_reference_row(case) for case in cases],
             )
         )
+        if args.spread_seeds:
+            sections.append(
+                f"### {_size(args.spread_size)} × {_size(args.spread_size)} listings with 20"
+                " depots, one run per seed\n\n"
+                + _table(
+                    [
+                        "seed",
+                        "end to end s",
+                        "solve s",
+                        "LP rounds",
+                        "rounding",
+                        "status",
+                        "gap",
+                    ],
+                    _spread_rows(args, workdir),
+                )
+            )
         if not args.no_peer:
             peer = _peer_rows(args, workdir)
             if isinstance(peer, str):
