@@ -31,7 +31,8 @@ a route's reduced cost is ``obj[r]`` minus the duals of its rows (for a depot ro
 times the duals of the depot-day rows it spans).  Routes with a negative reduced cost join the
 working set and HiGHS re-solves from its previous basis, until no route improves: then the
 relaxation is optimal over every route (exact pricing, not a heuristic).  Depot-day rows are
-added lazily the same way: only days on which the current solution overfills a depot.
+added lazily the same way: only days on which the current solution overfills a depot; a round
+that adds rows adds no routes (they are priced after the re-solve).
 
 Without depot-day rows the model is a transportation problem, whose basic solutions are whole
 numbers, so the relaxation's optimum is the integer optimum.  When depot capacity binds across
