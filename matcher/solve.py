@@ -684,15 +684,8 @@ def _floored(gen: _Generation, x: FloatArray) -> FloatArray | None:
         n, cols, np.where(supply_depot, fixed, 0.0), np.where(supply_depot, fixed, _INF)
     )
     whole = None
-    solved = _resolve(gen)
-    while solved:  # stock that stays longer may overfill a day that has no row yet
-        y = np.asarray(h.getSolution().col_value)
-        new_rows = _violated_days(model, work, y)
-        if not new_rows:
-            whole = _dive(gen, y, give_up=True)
-            break
-        _add_capacity_rows(h, model, work, new_rows)
-        solved = _resolve(gen)
+    if _resolve(gen):
+        whole = _dive(gen, np.asarray(h.getSolution().col_value), give_up=True)
     h.changeColsBounds(n, cols, np.zeros(n), np.full(n, _INF))
     return whole
 
@@ -707,14 +700,25 @@ def _dive(gen: _Generation, x: FloatArray, give_up: bool = False) -> FloatArray 
     routes at their whole part; where even that fails (earlier fixings left no room), every
     earlier fixing is released to a cap.  Caps alone are always feasible: a supply route
     carrying fewer units only frees depot space, and with no supply routes the stock, which
-    fits on today, can only leave.  With ``give_up``, where routes that the caller fixed
-    leave no such way out, this returns None instead of raising.
+    fits on today, can only leave.  Before each step, depot days that ``x`` overfills without
+    a row yet get one (stock that stays longer than in the relaxation may overfill them).  With
+    ``give_up``, where routes that the caller fixed leave no such way out, this returns None
+    instead of raising.
     """
     model, h = gen.model, gen.h
     work = gen.work
     n = work.size
     lower, upper = np.zeros(n), np.full(n, _INF)
     while True:
+        new_rows = _violated_days(model, work, x)
+        while new_rows:
+            _add_capacity_rows(h, model, work, new_rows)
+            if not _resolve(gen):
+                if give_up:
+                    return None
+                raise SolverError("a depot-day row made the rounded model infeasible")
+            x = np.asarray(h.getSolution().col_value)
+            new_rows = _violated_days(model, work, x)
         split = np.nonzero(np.abs(x - np.round(x)) > _INT_TOL)[0]
         if split.size == 0:
             return np.round(x)
@@ -735,15 +739,6 @@ def _dive(gen: _Generation, x: FloatArray, give_up: bool = False) -> FloatArray 
                         return None
                     raise SolverError("rounding lost feasibility; capped routes should not")
         x = np.asarray(h.getSolution().col_value)
-        new_rows = _violated_days(model, work, x)
-        while new_rows:
-            _add_capacity_rows(h, model, work, new_rows)
-            if not _resolve(gen):
-                if give_up:
-                    return None
-                raise SolverError("a depot-day row made the rounded model infeasible")
-            x = np.asarray(h.getSolution().col_value)
-            new_rows = _violated_days(model, work, x)
 
 
 def _rens(gen: _Generation, x: FloatArray) -> FloatArray | None:
