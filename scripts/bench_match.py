@@ -69,6 +69,7 @@ import os
 import platform
 import re
 import resource
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -413,13 +414,9 @@ def _spread_rows(args: argparse.Namespace, workdir: Path) -> list[list[str]]:
         label = f"{_size(n)} x {_size(n)}, 20 depots, seed {seed}"
         path = workdir / f"spread-{seed}.json"
         _say(f"== {label}: generating and matching")
-        generated = _start(
-            "generate", [str(n), "default", "20", str(seed), str(path)], args.timeout
-        )
-        if generated.data is None:
-            rows.append([str(seed), generated.failure or "–", *["–"] * 5])
-            continue
-        run = _start("run", [str(path), str(workdir / "result.json"), label], args.timeout)
+        run = _start("generate", [str(n), "default", "20", str(seed), str(path)], args.timeout)
+        if run.data is not None:
+            run = _start("run", [str(path), str(workdir / "result.json"), label], args.timeout)
         path.unlink(missing_ok=True)
         if run.data is None:
             rows.append([str(seed), run.failure or "–", *["–"] * 5])
@@ -438,10 +435,8 @@ def _spread_rows(args: argparse.Namespace, workdir: Path) -> list[list[str]]:
             ]
         )
     if times:
-        ordered = sorted(times)
-        median = ordered[len(ordered) // 2]
-        rows.append(["min / median / max", f"{ordered[0]:.2f} / {median:.2f} / {ordered[-1]:.2f}"])
-        rows[-1].extend([""] * 5)
+        spread = f"{min(times):.2f} / {statistics.median(times):.2f} / {max(times):.2f}"
+        rows.append(["min / median / max", spread, *[""] * 5])
     return rows
 
 
