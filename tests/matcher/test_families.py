@@ -1,4 +1,5 @@
-"""Large instances whose depot capacity may bind: the material families apart, then repaired.
+"""Large instances whose depot capacity may bind: the material families apart, joined by
+prices on depot days (Dantzig-Wolfe decomposition).
 
 ``match`` takes that path only when listing every depot route would take more than
 ``_LIST_DEPOT_PAIRS`` triples; these tests lower the threshold to 0 so that small generated
@@ -6,9 +7,10 @@ instances take it, and check it against the whole-problem solve and an exact ref
 
 - the sum of the families' optima with capacity set aside is a true lower bound;
 - where that joint solution fits every depot, the result is the optimum;
-- where it does not, the repaired result is feasible (independent checker), within 0.5 % of its
-  bound, and brackets the exact optimum;
-- where the repair would miss 0.5 %, the instance is solved as one problem instead.
+- where it does not, the priced result is feasible (independent checker), within 0.5 % of its
+  bound, and brackets the exact optimum; its bound is at least the capacity-free one, and,
+  priced to the end, the linear relaxation of the whole instance;
+- where the result would miss 0.5 %, the instance is solved as one problem instead.
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ from dataclasses import replace
 from datetime import timedelta
 from functools import cache
 
+import numpy as np
 import pytest
 
 import matcher.solve
@@ -55,11 +58,11 @@ def test_families_whose_joint_solution_fits_give_the_optimum() -> None:
 
 
 @pytest.mark.usefixtures("families_path")
-def test_binding_capacity_is_repaired_family_by_family_within_the_gap() -> None:
+def test_binding_capacity_is_priced_across_families_within_the_gap() -> None:
     instance = _instance(200, "tight")
     result = match(instance)
     assert result.stats["depot_routes"] == "families"
-    assert int(result.stats["families_resolved"]) > 0  # type: ignore[call-overload]
+    assert "price_rounds" in result.stats  # the joint capacity-free solution overfilled
     assert result.status == "feasible"
     check_result(instance, result)
     gap = (result.objective_eur - result.lower_bound_eur) / abs(result.lower_bound_eur)
@@ -71,7 +74,7 @@ def test_binding_capacity_is_repaired_family_by_family_within_the_gap() -> None:
 
 
 @pytest.mark.usefixtures("families_path")
-def test_large_families_round_their_repair_by_flooring_depot_routes_within_the_gap(
+def test_large_families_round_within_their_room_by_flooring_depot_routes(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     """The rounding that large families get (here every family, by a lowered threshold): depot
@@ -101,7 +104,7 @@ def test_large_families_round_their_repair_by_flooring_depot_routes_within_the_g
 
 
 @pytest.mark.usefixtures("families_path")
-def test_the_bound_is_the_relaxation_of_every_family_with_capacity_set_aside() -> None:
+def test_the_bound_is_no_lower_than_that_of_the_families_with_capacity_set_aside() -> None:
     instance = _instance(200, "tight")
     result = match(instance)
     unbounded = replace(
@@ -109,13 +112,54 @@ def test_the_bound_is_the_relaxation_of_every_family_with_capacity_set_aside() -
     )
     relaxed = match(unbounded, depot_routes="listed")
     assert relaxed.status == "optimal"
-    assert result.lower_bound_eur == pytest.approx(
-        relaxed.objective_eur, abs=objective_tolerance(relaxed.objective_eur)
-    )
+    tol = objective_tolerance(relaxed.objective_eur)
+    assert result.stats["capacity_free_eur"] == pytest.approx(relaxed.objective_eur, abs=tol)
+    assert result.lower_bound_eur >= relaxed.objective_eur - tol
 
 
 @pytest.mark.usefixtures("families_path")
-def test_a_repair_that_misses_the_gap_falls_back_to_the_whole_problem(
+def test_priced_to_the_end_the_bound_is_the_relaxation_of_the_whole_instance(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Dantzig-Wolfe decomposition is exact: once no family's priced optimum improves the
+    master, the best Lagrangian bound is the linear relaxation of the instance as one problem
+    (solved here with every depot route listed and the depot-day rows in one model)."""
+    monkeypatch.setattr(matcher.solve, "_PRICE_GAP", 1e-9)
+    monkeypatch.setattr(matcher.solve, "_PRICE_MAX_ROUNDS", 200)
+    instance = _instance(200, "tight")
+    result = match(instance)
+    whole = match(instance, depot_routes="listed")
+    relaxation = float(whole.stats["relaxation_eur"])  # type: ignore[arg-type]
+    tol = objective_tolerance(relaxation)
+    assert float(result.stats["relaxation_eur"]) == pytest.approx(  # type: ignore[arg-type]
+        relaxation, abs=tol
+    )
+    assert result.lower_bound_eur == pytest.approx(relaxation, abs=tol)
+    # ... which the prices raised above the families' optima with capacity set aside
+    assert relaxation > float(result.stats["capacity_free_eur"]) + tol  # type: ignore[arg-type]
+    assert 0 < int(result.stats["price_rounds"]) < 200  # type: ignore[call-overload]
+
+
+def test_the_master_prices_depot_space_at_what_it_saves_the_family_that_gives_it_up() -> None:
+    """Two families, one depot day with room for 10 m3.  Each family has a solution that stores
+    10 m3 there (cost 0) and one that stores nothing: 5 EUR more for the first family, 8 EUR
+    for the second.  The cheapest fit gives the room to the second (value 5), and a m3 of room
+    is worth 0.50 EUR: what the first family would save per m3 it could store."""
+    from matcher.solve import _Column, _Master
+
+    master = _Master(2, np.array([[10.0]]))
+    master.add(0, _Column(cost=0.0, volume=np.array([[10.0]]), whole=True))
+    master.add(0, _Column(cost=5.0, volume=np.array([[0.0]]), whole=True))
+    master.add(1, _Column(cost=0.0, volume=np.array([[10.0]]), whole=True))
+    master.add(1, _Column(cost=8.0, volume=np.array([[0.0]]), whole=True))
+    weights, prices, value = master.solve()
+    assert value == pytest.approx(5.0)
+    assert weights == pytest.approx([0.0, 1.0, 1.0, 0.0])
+    assert prices == pytest.approx(np.array([[0.5]]))
+
+
+@pytest.mark.usefixtures("families_path")
+def test_a_result_that_misses_the_gap_falls_back_to_the_whole_problem(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     monkeypatch.setattr(matcher.solve, "_FAMILY_MAX_GAP", 0.0)
@@ -130,7 +174,7 @@ def test_a_repair_that_misses_the_gap_falls_back_to_the_whole_problem(
 
 
 @pytest.mark.usefixtures("families_path")
-def test_the_repair_leaves_room_for_volume_promised_outside_the_instance() -> None:
+def test_the_rooms_leave_room_for_volume_promised_outside_the_instance() -> None:
     instance = _instance(200, "tight")
     promised = {k.id: 0.3 * k.capacity_m3 for k in instance.depots}
     result = match(
