@@ -54,7 +54,7 @@ The fourth table solves the structuralCircle peer instances from
 each objective against the optimum published in that folder's README.
 
 Every run is its own subprocess with a timeout (``--timeout``, 1200 s by default: 100k listings
-a side with 20 depots takes about ten minutes here, and the full run stays under 40 minutes on a
+a side with 20 depots takes about 16 minutes here, and the full run stays under 45 minutes on a
 2-core machine even when a run does not finish); a run that does not finish shows "timeout" in
 its row, with the peak memory it had reached.  Progress goes to stderr, tables to stdout (and to
 ``--out``).  Nothing is asserted about speed: this prints numbers.
