@@ -1221,8 +1221,9 @@ class _Master:
         a_eq = csc_matrix(
             (np.ones(n_col), (self.family, np.arange(n_col))), shape=(n_fam, n_col + len(rows))
         )
-        cost = np.concatenate([[c.cost for c in self.columns], np.full(len(rows), 1.0)])
-        cost[n_col:] = _MASTER_SLACK_EUR
+        cost = np.concatenate(
+            [[c.cost for c in self.columns], np.full(len(rows), _MASTER_SLACK_EUR)]
+        )
         res = linprog(
             cost,
             A_ub=a_ub,
@@ -1248,28 +1249,21 @@ def _day_grid(tables: Tables, reserved_m3: Mapping[str, Sequence[tuple[date, flo
 
 
 def _depot_room(
-    tables: Tables,
-    parts: Sequence[Instance],
-    reserved_m3: Mapping[str, Sequence[tuple[date, float]]],
-    grid: IntArray,
+    tables: Tables, reserved_m3: Mapping[str, Sequence[tuple[date, float]]], grid: IntArray
 ) -> FloatArray:
     """Per depot and grid day: capacity less what is promised outside the instance and the
-    stock of materials that no family covers (it stays)."""
-    covered = {s.material for p in parts for s in p.supply}
-    covered |= {d.material for p in parts for d in p.demand}
-    family_of = dict(zip(tables.mat_codes, tables.mat_family.tolist(), strict=True))
-    families = {family_of[m] for m in covered}
-    stock_m3 = np.zeros(len(tables.k_ids))
-    np.add.at(stock_m3, tables.i_depot, tables.mat_m3[tables.i_mat] * tables.i_qty)
-    orphan = ~np.isin(tables.mat_family[tables.i_mat], list(families))
+    stock of materials in no family with supply or demand (no family counts it, and it stays)."""
+    listed = np.union1d(tables.mat_family[tables.s_mat], tables.mat_family[tables.d_mat])
+    orphan = ~np.isin(tables.mat_family[tables.i_mat], listed)
     left = np.zeros(len(tables.k_ids))
     np.add.at(left, tables.i_depot[orphan], (tables.mat_m3[tables.i_mat] * tables.i_qty)[orphan])
-    room = np.repeat(tables.k_capacity_m3[:, None] - left[:, None], grid.size, axis=1)
-    for k, (days, m3) in enumerate(_reserved_steps(tables, stock_m3, reserved_m3)):
-        if days.size:
-            pos = np.searchsorted(days, grid, "right") - 1
-            room[k] -= np.where(pos >= 0, m3[np.maximum(pos, 0)], 0.0)
-    return np.asarray(room)
+    promised = _build_model(tables, RoutePool.empty(), None, reserved_m3, prune=False)
+    return np.stack(
+        [
+            tables.k_capacity_m3[k] - left[k] - promised.reserved_at(k, grid)
+            for k in range(len(tables.k_ids))
+        ]
+    )
 
 
 def _price_families(
@@ -1340,7 +1334,7 @@ def _price_families(
         "routes_seconds": totals["routes_seconds"],
         "workers": n_workers,
     }
-    room = _depot_room(tables, parts, reserved_m3, grid)
+    room = _depot_room(tables, reserved_m3, grid)
     joint = sum((c[0].volume for c in columns), np.zeros(room.shape))
     bound = free_bound
     if (joint > room + _CAP_TOL).any():
@@ -1398,9 +1392,9 @@ def _price_rounds(
     """Price the families until the master's value meets the best bound; returns the master's
     final weights, the best bound and the number of rounds."""
     best, best_prices = free_bound, np.zeros(master.room.shape)
-    first_volume: dict[int, FloatArray] = {}
+    first: dict[int, _Column] = {}  # per family: its optimum with capacity set aside
     for n, column in zip(master.family, master.columns, strict=True):
-        first_volume.setdefault(n, column.volume)  # the optimum with capacity set aside
+        first.setdefault(n, column)
     rounds = 0
     alpha = _PRICE_SMOOTHING
     while True:
@@ -1412,11 +1406,11 @@ def _price_rounds(
         priced = prices > 0
         bound = -float((prices * master.room).sum())
         asked = []
-        for n, volume in first_volume.items():
-            if (volume[priced] > 0).any():
+        for n, column in first.items():
+            if (column.volume[priced] > 0).any():
                 asked.append(n)
             else:  # its optimum holds nothing on a priced day, so it stays optimal
-                bound += master.columns[master.family.index(n)].cost
+                bound += column.cost
         replies = dict(families.each([("priced", n, prices) for n in asked]))
         for n in sorted(replies):  # in the families' order, whatever order they finish in
             column = cast(_Column, replies[n])
@@ -1624,15 +1618,9 @@ class _LocalFamilies:
         return self._answer(gen.model, solution.x, solution.lower_bound + gen.model.constant, {})
 
     def _column(self, model: _Model, rows: IntArray, units: FloatArray) -> _Column:
-        volume = (
-            np.stack(
-                [
-                    _occupancy(model, rows, units, k, self.grid)
-                    for k in range(len(model.tables.k_ids))
-                ]
-            )
-            if model.tables.k_ids
-            else np.zeros((0, self.grid.size))
+        # the family path runs only where there are depots, so there is a depot to stack
+        volume = np.stack(
+            [_occupancy(model, rows, units, k, self.grid) for k in range(len(model.tables.k_ids))]
         )
         return _Column(
             cost=float(model.obj[rows] @ units) + model.constant,
