@@ -1185,6 +1185,7 @@ class _Column:
     cost: float
     volume: FloatArray  # (depots, grid days)
     whole: bool
+    error: float = 0.0  # how far ``cost`` may lie above the optimum it stands for (rounding)
 
 
 class _Master:
@@ -1390,8 +1391,12 @@ def _price_rounds(
     t0: float,
 ) -> tuple[FloatArray, float, int]:
     """Price the families until the master's value meets the best bound; returns the master's
-    final weights, the best bound and the number of rounds."""
-    best, best_prices = free_bound, np.zeros(master.room.shape)
+    final weights, the best bound and the number of rounds.
+
+    A family priced by the network simplex may lie above its priced optimum by a few
+    micro-euros per unit (:attr:`_Column.error`): the bound deducts that, while the stopping
+    test and the choice of prices go by the bound without it, which the master can meet."""
+    best, best_prices, best_error = free_bound, np.zeros(master.room.shape), 0.0
     first: dict[int, _Column] = {}  # per family: its optimum with capacity set aside
     for n, column in zip(master.family, master.columns, strict=True):
         first.setdefault(n, column)
@@ -1400,11 +1405,11 @@ def _price_rounds(
     while True:
         weights, master_prices, value = master.solve()
         if value - best <= _PRICE_GAP * max(abs(best), 1.0) or rounds >= _PRICE_MAX_ROUNDS:
-            return weights, best, rounds
+            return weights, best - best_error, rounds
         rounds += 1
         prices = alpha * best_prices + (1 - alpha) * master_prices
         priced = prices > 0
-        bound = -float((prices * master.room).sum())
+        bound, error = -float((prices * master.room).sum()), 0.0
         asked = []
         for n, column in first.items():
             if (column.volume[priced] > 0).any():
@@ -1416,15 +1421,16 @@ def _price_rounds(
             column = cast(_Column, replies[n])
             master.add(n, column)
             bound += column.cost + float((prices * column.volume).sum())
+            error += column.error
         if bound > best:
-            best, best_prices = bound, prices
+            best, best_prices, best_error = bound, prices, error
             alpha = _PRICE_SMOOTHING
         else:  # the prices went too far from the best ones: keep closer to those next time
             alpha = (1 + alpha) / 2
         if progress:
             progress(
-                f"price round {rounds}: master {value:,.2f} EUR, bound {best:,.2f} EUR"
-                f" ({len(asked)} families priced), after {time.perf_counter() - t0:.1f} s"
+                f"price round {rounds}: master {value:,.2f} EUR, bound {best - best_error:,.2f}"
+                f" EUR ({len(asked)} families priced), after {time.perf_counter() - t0:.1f} s"
             )
 
 
@@ -1543,6 +1549,110 @@ class _FamilyAnswer:
     stats: dict[str, float]
 
 
+# Euro costs are scaled to whole units of this much for the network simplex (0.1 micro-euro).
+_NETWORK_SCALE = 1e7
+
+
+def _network_solve(gen: _Generation) -> tuple[FloatArray, FloatArray, float, float]:
+    """The priced relaxation of a family without depot-day rows on ``gen``'s working set,
+    solved as a min-cost flow by LEMON's network simplex (``pylmcf``).
+
+    Without capacity rows the model is a transportation problem: supply and stock rows send,
+    demand rows receive, and a node ``Z`` stands for both what is not sent (at the disposal
+    fee; stock stays, at the price of the room it holds) and what is bought new.  A route
+    from ``u`` to ``v`` then costs its objective coefficient plus ``u -> Z`` plus ``Z -> v``,
+    which is never negative, as LEMON requires, and changes the objective by a constant.
+    Returns the working set's values, row duals as HiGHS would give them (the pricer reads
+    those), and how far the value may lie above the optimum because costs were rounded to
+    ``1 / _NETWORK_SCALE`` euro."""
+    from pylmcf.pylmcf_cpp import CGraph
+
+    model = gen.model
+    tables, work = model.tables, gen.work
+    n_s, n_d, n_i = len(tables.s_ids), len(tables.d_ids), len(tables.i_ids)
+    n_rows = model.n_base_rows
+    qty = np.concatenate([tables.s_qty, tables.d_qty, tables.i_qty]).astype(np.int64)
+    to_z = np.zeros(n_rows)  # per sending row: the cost of u -> Z; per demand row: Z -> v
+    to_z[:n_s] = np.maximum(tables.mat_disposal[tables.s_mat], 0.0)
+    to_z[n_s : n_s + n_d] = tables.mat_unmet[tables.d_mat]
+    if model.prices is not None and n_i:
+        held = np.array([float(price.sum()) for _, price in model.prices])
+        to_z[n_s + n_d :] = tables.mat_m3[tables.i_mat] * held[tables.i_depot]
+    src, dem = model.row_src[work], model.row_dem[work]
+    cost = _column_costs(model, work) + to_z[src] + to_z[dem]
+    z = n_rows
+    senders = np.concatenate([np.arange(n_s), np.arange(n_s + n_d, n_rows)])
+    receivers = np.arange(n_s, n_s + n_d)
+    starts = np.concatenate([src, senders, np.full(n_d, z)])
+    ends = np.concatenate([dem, np.full(senders.size, z), receivers])
+    euros = np.concatenate([cost, to_z[senders], to_z[receivers]])
+    total = int(qty.sum())
+    scale = _NETWORK_SCALE
+    while float(np.abs(euros).max(initial=0.0)) * scale * max(total, 1) > 2.0**61:
+        scale /= 10
+    arc_cost = np.maximum(np.round(euros * scale), 0).astype(np.int64)
+    order = np.lexsort((ends, starts))
+    graph = CGraph(n_rows + 1, starts[order].astype(np.int64), ends[order].astype(np.int64))
+    supply = np.concatenate([qty, [0]])
+    supply[n_s : n_s + n_d] *= -1
+    supply[z] = -int(supply[:z].sum())
+    graph.set_node_supply(supply)
+    graph.set_edge_capacities(np.full(order.size, max(total, 1), np.int64))
+    graph.set_edge_costs(arc_cost[order])
+    graph.solve()
+    flow = np.empty(order.size, np.int64)
+    flow[order] = graph.result()
+    pi = graph.potentials().astype(np.float64)
+    # the reduced cost of u -> Z (or Z -> v), less than or equal to 0, is the row's dual
+    row_dual = np.empty(n_rows)
+    row_dual[senders] = -(arc_cost[work.size : work.size + senders.size] + pi[senders] - pi[z])
+    row_dual[receivers] = -(arc_cost[work.size + senders.size :] + pi[z] - pi[receivers])
+    # The duals are exact for the rounded costs, so a route counts as improving only below
+    # -tol, and the value may lie above the optimum by the rounding (per unit on at most two
+    # arcs, in the solution and in the optimum) and by tol per unit.
+    tol = 2 / scale
+    error = (total + 1) * (1 / scale + tol)
+    return flow[: work.size].astype(np.float64), row_dual / scale, error, tol
+
+
+def _network_generation(gen: _Generation) -> tuple[FloatArray, float]:
+    """Column generation on the priced family as :meth:`_Generation.solve` does it, with
+    each restricted problem solved by :func:`_network_solve`; the routes that enter join
+    ``gen``'s HiGHS model too, which keeps its basis for later solves with capacity rows.
+    Returns the working set's values and the rounding error of the last solve."""
+    model = gen.model
+    tables = model.tables
+    n_s, n_d = len(tables.s_ids), len(tables.d_ids)
+    while True:
+        gen.rounds += 1
+        t0 = time.perf_counter()
+        x, row_dual, error, tol = _network_solve(gen)
+        gen.lp_seconds += time.perf_counter() - t0
+        t0 = time.perf_counter()
+        rc = _reduced_costs(model, row_dual)
+        rc[gen.in_work] = 0.0
+        improving = np.nonzero(rc < -tol)[0]
+        if model.pricer is not None:
+            priced = model.pricer.price(
+                row_dual[:n_s], row_dual[n_s : n_s + n_d], _depot_day_duals(model, row_dual), tol
+            )
+            if len(priced):
+                new_idx = _extend_pool(model, priced)
+                gen.in_work = np.concatenate([gen.in_work, np.zeros(new_idx.size, bool)])
+                rc = np.concatenate([rc, _reduced_costs(model, row_dual, new_idx)])
+                improving = np.concatenate([improving, new_idx[rc[new_idx] < -tol]])
+        entering = np.union1d(
+            _cheapest_per(model.pool.dem, rc, improving, _ENTER_PER_ROW),
+            _cheapest_per(model.row_src, rc, improving, _ENTER_PER_ROW),
+        )
+        gen.pricing_seconds += time.perf_counter() - t0
+        if entering.size == 0:
+            return x, error
+        _add_columns(gen.h, model, entering)
+        gen.work = np.concatenate([gen.work, entering])
+        gen.in_work[entering] = True
+
+
 class _LocalFamilies:
     """Solves families in this process and keeps each one's HiGHS model, and the solutions it
     found (its columns, as routes and units), from one request to the next."""
@@ -1590,10 +1700,13 @@ class _LocalFamilies:
         """Family ``n``'s optimum with ``prices`` on the volume it holds (capacity set aside)."""
         gen = self.solvers[n]
         _set_prices(gen, self.grid, prices)
-        x, _ = gen.solve(None)
+        if any(gen.model.cap_days):  # not a transportation problem: HiGHS
+            x, error = gen.solve(None)[0], 0.0
+        else:
+            x, error = _network_generation(gen)
         used = np.nonzero(x > _INT_TOL)[0]
         self.columns[n].append((gen.work[used], x[used]))
-        return self._column(gen.model, gen.work[used], x[used])
+        return replace(self._column(gen.model, gen.work[used], x[used]), error=error)
 
     def column(self, n: int, j: int) -> _FamilyAnswer:
         """Family ``n``'s column ``j`` (whole units) as a solution."""

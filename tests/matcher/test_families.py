@@ -193,3 +193,66 @@ def test_the_rooms_leave_room_for_volume_promised_outside_the_instance() -> None
         ),
     )
     check_result(smaller, result)
+
+
+def _priced_family(prices_seed: int) -> tuple[matcher.solve._LocalFamilies, int, np.ndarray]:
+    """The largest family of a generated instance with capacity set aside, solved once, and
+    random prices on a third of its depot days."""
+    from matcher.routes import build_tables
+
+    instance = _instance(1000, "tight")
+    tables = build_tables(instance)
+    relaxed = replace(
+        instance,
+        depots=tuple(replace(k, capacity_m3=matcher.solve._UNBOUNDED_M3) for k in instance.depots),
+    )
+    parts = matcher.solve._family_parts(relaxed, tables)
+    n = max(range(len(parts)), key=lambda i: len(parts[i].supply) + len(parts[i].demand))
+    grid = matcher.solve._day_grid(tables, {})
+    local = matcher.solve._LocalFamilies(dict(enumerate(parts)), ())
+    local.first(n, grid)
+    rng = np.random.default_rng(prices_seed)
+    shape = (len(instance.depots), grid.size)
+    prices = np.where(rng.random(shape) < 1 / 3, rng.random(shape) * 0.2, 0.0)
+    return local, n, prices
+
+
+@pytest.mark.usefixtures("families_path")
+@pytest.mark.parametrize("prices_seed", [1, 2, 3])
+def test_a_priced_family_solved_by_network_simplex_reaches_the_optimum_of_highs(
+    prices_seed: int,
+) -> None:
+    """With capacity set aside and prices on depot days, a family is a transportation problem,
+    priced by LEMON's network simplex with column generation over the unlisted depot routes.
+    Its priced value is HiGHS's (the same family solved again with the same prices), to within
+    the rounding of costs to whole units that it reports, and its units are whole."""
+    local, n, prices = _priced_family(prices_seed)
+    assert local.solvers[n].model.pricer is not None  # depot routes are priced, not listed
+    column = local.priced(n, prices)
+    lemon = column.cost + float((prices * column.volume).sum())
+    assert column.whole
+    assert 0 < column.error < 1e-4 * abs(lemon)
+
+    reference, m, _ = _priced_family(prices_seed)
+    gen = reference.solvers[m]
+    matcher.solve._set_prices(gen, reference.grid, prices)
+    x, _ = gen.solve(None)
+    used = np.nonzero(x > 1e-9)[0]
+    by_highs = reference._column(gen.model, gen.work[used], x[used])
+    highs = by_highs.cost + float((prices * by_highs.volume).sum())
+    assert highs - objective_tolerance(highs) <= lemon <= highs + column.error
+
+
+@pytest.mark.usefixtures("families_path")
+def test_the_network_duals_price_every_working_route_at_no_less_than_the_tolerance() -> None:
+    """The row duals read off LEMON's potentials are those of the transportation problem: no
+    route of the working set has a reduced cost below -tol, and the routes that carry units
+    have reduced cost zero (to the rounding of costs), as complementary slackness asks."""
+    local, n, prices = _priced_family(1)
+    gen = local.solvers[n]
+    matcher.solve._set_prices(gen, local.grid, prices)
+    x, row_dual, _, tol = matcher.solve._network_solve(gen)
+    rc = matcher.solve._reduced_costs(gen.model, row_dual, gen.work)
+    assert rc.min() >= -tol
+    assert np.abs(rc[x > 0]).max() <= tol
+    assert (row_dual <= tol).all()  # the rows are <=: their duals are not positive
