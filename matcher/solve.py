@@ -1732,7 +1732,6 @@ class _LocalFamilies:
         """Family ``n`` in whole units, without prices, with the depots' ``capacities`` less
         what ``steps`` holds (the room its share leaves it)."""
         gen = self.solvers[n]
-        gen.network = None  # no more prices: the min-cost-flow graph is not needed again
         _set_prices(gen, self.grid, None)
         _restore_capacity(gen.model, capacities, steps)
         # a large family keeps its floored solution however far it is from the relaxation
