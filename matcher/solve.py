@@ -62,7 +62,7 @@ from dataclasses import dataclass, field, replace
 from datetime import date
 from multiprocessing.connection import Connection
 from multiprocessing.connection import wait as connection_wait
-from typing import Any, cast
+from typing import cast
 
 import highspy
 import numpy as np
@@ -520,9 +520,6 @@ class _Generation:
         self.rounds = 0
         self.lp_seconds = 0.0
         self.pricing_seconds = 0.0
-        # the priced family's min-cost-flow graph (see _network_solve): for how many working
-        # routes it was built, the graph, and the order of its arcs
-        self.network: tuple[int, Any, IntArray] | None = None
 
     def solve(self, progress: Progress | None) -> tuple[FloatArray, FloatArray]:
         """Re-solve and price until no route improves and no depot day is overfilled.
@@ -1594,19 +1591,13 @@ def _network_solve(gen: _Generation) -> tuple[FloatArray, FloatArray, float, flo
     while float(np.abs(euros).max(initial=0.0)) * scale * max(total, 1) > 2.0**61:
         scale /= 10
     arc_cost = np.maximum(np.round(euros * scale), 0).astype(np.int64)
-    if gen.network is not None and gen.network[0] == work.size:
-        # the same routes as the last solve (the next round of prices): only costs change,
-        # and LEMON goes on from its last spanning tree
-        _, graph, order = gen.network
-    else:
-        order = np.lexsort((ends, starts))
-        graph = CGraph(n_rows + 1, starts[order].astype(np.int64), ends[order].astype(np.int64))
-        supply = np.concatenate([qty, [0]])
-        supply[n_s : n_s + n_d] *= -1
-        supply[z] = -int(supply[:z].sum())
-        graph.set_node_supply(supply)
-        graph.set_edge_capacities(np.full(order.size, max(total, 1), np.int64))
-        gen.network = (work.size, graph, order)
+    order = np.lexsort((ends, starts))
+    graph = CGraph(n_rows + 1, starts[order].astype(np.int64), ends[order].astype(np.int64))
+    supply = np.concatenate([qty, [0]])
+    supply[n_s : n_s + n_d] *= -1
+    supply[z] = -int(supply[:z].sum())
+    graph.set_node_supply(supply)
+    graph.set_edge_capacities(np.full(order.size, max(total, 1), np.int64))
     graph.set_edge_costs(arc_cost[order])
     graph.solve()
     flow = np.empty(order.size, np.int64)
