@@ -1475,7 +1475,7 @@ def _whole_families(
     if progress:
         progress(f"{len(again)} families solved again within the room the master gives them")
     out = list(answers)  # a family that keeps its first column keeps its first answer
-    for n, reply in families.each(requests):
+    for n, reply in families.each(requests, largest_first=False):
         out[n] = cast(_FamilyAnswer, reply)
     return out, len(again)
 
@@ -1715,6 +1715,7 @@ class _LocalFamilies:
         x = np.zeros(len(gen.model.pool), np.int64)
         x[rows] = np.round(units).astype(np.int64)
         value = float(gen.model.obj[rows] @ units) + gen.model.constant
+        self._release(n)
         return self._answer(gen.model, x, value, {})
 
     def within(
@@ -1728,7 +1729,13 @@ class _LocalFamilies:
         # a large family keeps its floored solution however far it is from the relaxation
         large = gen.work.size >= _FLOOR_ROUNDING_MIN_ROUTES
         solution = _whole_solution(gen, *gen.solve(None), None, np.inf if large else None)
+        self._release(n)
         return self._answer(gen.model, solution.x, solution.lower_bound + gen.model.constant, {})
+
+    def _release(self, n: int) -> None:
+        """Forget family ``n``'s model and columns: its whole-unit answer is its last."""
+        del self.solvers[n]
+        del self.columns[n]
 
     def _column(self, model: _Model, rows: IntArray, units: FloatArray) -> _Column:
         # the family path runs only where there are depots, so there is a depot to stack
@@ -1764,8 +1771,13 @@ class _Families:
     n, capacities, steps)``.
     """
 
-    def each(self, requests: Sequence[tuple[object, ...]]) -> Iterator[tuple[int, object]]:
-        """The answers to ``requests`` as ``(family, answer)``, in the order they finish."""
+    def each(
+        self, requests: Sequence[tuple[object, ...]], largest_first: bool = True
+    ) -> Iterator[tuple[int, object]]:
+        """The answers to ``requests`` as ``(family, answer)``, in the order they finish;
+        workers take their families largest first (the time goes to the largest), or with
+        ``largest_first=False`` smallest first (each family solved within its room frees its
+        model, so the largest then runs beside the fewest others)."""
         raise NotImplementedError
 
     def close(self) -> None:
@@ -1788,7 +1800,9 @@ class _InProcess(_Families):
     def __init__(self, parts: Sequence[Instance], excluded_pairs: Collection[tuple[str, str]]):
         self.local = _LocalFamilies(dict(enumerate(parts)), excluded_pairs)
 
-    def each(self, requests: Sequence[tuple[object, ...]]) -> Iterator[tuple[int, object]]:
+    def each(
+        self, requests: Sequence[tuple[object, ...]], largest_first: bool = True
+    ) -> Iterator[tuple[int, object]]:
         for request in requests:
             yield _family_of(request), _ask(self.local, request)
 
@@ -1861,10 +1875,13 @@ class _InWorkers(_Families):
             raise payload
         return n, payload
 
-    def each(self, requests: Sequence[tuple[object, ...]]) -> Iterator[tuple[int, object]]:
+    def each(
+        self, requests: Sequence[tuple[object, ...]], largest_first: bool = True
+    ) -> Iterator[tuple[int, object]]:
         # One request at a time per worker: a worker blocks on sending an answer that nobody
         # reads while the parent blocks on sending it more requests, once both pipes are full.
-        rank = {n: r for r, n in enumerate(self.order)}
+        order = self.order if largest_first else self.order[::-1]
+        rank = {n: r for r, n in enumerate(order)}
         queues: list[list[tuple[object, ...]]] = [[] for _ in self.conns]
         for request in sorted(requests, key=lambda r: rank[_family_of(r)]):
             queues[self.owner[_family_of(request)]].append(request)
