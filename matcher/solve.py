@@ -527,7 +527,6 @@ class _Generation:
         Returns the working set's values and the row duals.
         """
         model, h = self.model, self.h
-        tables = model.tables
         while True:
             self.rounds += 1
             t0 = time.perf_counter()
@@ -548,33 +547,47 @@ class _Generation:
                 self.pricing_seconds += time.perf_counter() - t0
                 self._report(progress, x, f"{len(new_rows)} depot-day rows added")
                 continue
-            rc = _reduced_costs(model, row_dual)
-            rc[self.in_work] = 0.0
-            improving = np.nonzero(rc < -_RC_TOL)[0]
-            if model.pricer is not None and self.column_generation:
-                n_s = len(tables.s_ids)
-                priced = model.pricer.price(
-                    row_dual[:n_s],
-                    row_dual[n_s : n_s + len(tables.d_ids)],
-                    _depot_day_duals(model, row_dual),
-                    _RC_TOL,
-                )
-                if len(priced):
-                    new_idx = _extend_pool(model, priced)
-                    self.in_work = np.concatenate([self.in_work, np.zeros(new_idx.size, bool)])
-                    rc = np.concatenate([rc, _reduced_costs(model, row_dual, new_idx)])
-                    improving = np.concatenate([improving, new_idx[rc[new_idx] < -_RC_TOL]])
-            entering = np.union1d(
-                _cheapest_per(model.pool.dem, rc, improving, _ENTER_PER_ROW),
-                _cheapest_per(model.row_src, rc, improving, _ENTER_PER_ROW),
-            )
+            entering, n_improving = self.entering(row_dual, _RC_TOL)
             self.pricing_seconds += time.perf_counter() - t0
-            self._report(progress, x, f"{improving.size:,} improving routes")
+            self._report(progress, x, f"{n_improving:,} improving routes")
             if entering.size == 0:
                 return x, row_dual
-            _add_columns(h, model, entering)
-            self.work = np.concatenate([self.work, entering])
-            self.in_work[entering] = True
+            self.admit(entering)
+
+    def entering(self, row_dual: FloatArray, tol: float) -> tuple[IntArray, int]:
+        """The routes that enter the working set against ``row_dual``: up to
+        ``_ENTER_PER_ROW`` per supply and per demand of those whose reduced cost is below
+        ``-tol``, depot routes priced by the pricer included (they join the pool); and how
+        many routes improve."""
+        model = self.model
+        tables = model.tables
+        rc = _reduced_costs(model, row_dual)
+        rc[self.in_work] = 0.0
+        improving = np.nonzero(rc < -tol)[0]
+        if model.pricer is not None and self.column_generation:
+            n_s = len(tables.s_ids)
+            priced = model.pricer.price(
+                row_dual[:n_s],
+                row_dual[n_s : n_s + len(tables.d_ids)],
+                _depot_day_duals(model, row_dual),
+                tol,
+            )
+            if len(priced):
+                new_idx = _extend_pool(model, priced)
+                self.in_work = np.concatenate([self.in_work, np.zeros(new_idx.size, bool)])
+                rc = np.concatenate([rc, _reduced_costs(model, row_dual, new_idx)])
+                improving = np.concatenate([improving, new_idx[rc[new_idx] < -tol]])
+        entering = np.union1d(
+            _cheapest_per(model.pool.dem, rc, improving, _ENTER_PER_ROW),
+            _cheapest_per(model.row_src, rc, improving, _ENTER_PER_ROW),
+        )
+        return entering, int(improving.size)
+
+    def admit(self, entering: IntArray) -> None:
+        """Add routes ``entering`` to the working set and to the HiGHS model."""
+        _add_columns(self.h, self.model, entering)
+        self.work = np.concatenate([self.work, entering])
+        self.in_work[entering] = True
 
     def _report(self, progress: Progress | None, x: FloatArray, news: str) -> None:
         if progress:
@@ -1563,8 +1576,9 @@ def _network_solve(gen: _Generation) -> tuple[FloatArray, FloatArray, float, flo
     from ``u`` to ``v`` then costs its objective coefficient plus ``u -> Z`` plus ``Z -> v``,
     which is never negative, as LEMON requires, and changes the objective by a constant.
     Returns the working set's values, row duals as HiGHS would give them (the pricer reads
-    those), and how far the value may lie above the optimum because costs were rounded to
-    ``1 / _NETWORK_SCALE`` euro."""
+    those), how far the value may lie above the optimum because costs were rounded to
+    ``1 / _NETWORK_SCALE`` euro, and the reduced cost below ``-tol`` at which a route counts
+    as improving against those duals."""
     from pylmcf.pylmcf_cpp import CGraph
 
     model = gen.model
@@ -1620,37 +1634,17 @@ def _network_generation(gen: _Generation) -> tuple[FloatArray, float]:
     each restricted problem solved by :func:`_network_solve`; the routes that enter join
     ``gen``'s HiGHS model too, which keeps its basis for later solves with capacity rows.
     Returns the working set's values and the rounding error of the last solve."""
-    model = gen.model
-    tables = model.tables
-    n_s, n_d = len(tables.s_ids), len(tables.d_ids)
     while True:
         gen.rounds += 1
         t0 = time.perf_counter()
         x, row_dual, error, tol = _network_solve(gen)
         gen.lp_seconds += time.perf_counter() - t0
         t0 = time.perf_counter()
-        rc = _reduced_costs(model, row_dual)
-        rc[gen.in_work] = 0.0
-        improving = np.nonzero(rc < -tol)[0]
-        if model.pricer is not None:
-            priced = model.pricer.price(
-                row_dual[:n_s], row_dual[n_s : n_s + n_d], _depot_day_duals(model, row_dual), tol
-            )
-            if len(priced):
-                new_idx = _extend_pool(model, priced)
-                gen.in_work = np.concatenate([gen.in_work, np.zeros(new_idx.size, bool)])
-                rc = np.concatenate([rc, _reduced_costs(model, row_dual, new_idx)])
-                improving = np.concatenate([improving, new_idx[rc[new_idx] < -tol]])
-        entering = np.union1d(
-            _cheapest_per(model.pool.dem, rc, improving, _ENTER_PER_ROW),
-            _cheapest_per(model.row_src, rc, improving, _ENTER_PER_ROW),
-        )
+        entering, _ = gen.entering(row_dual, tol)
         gen.pricing_seconds += time.perf_counter() - t0
         if entering.size == 0:
             return x, error
-        _add_columns(gen.h, model, entering)
-        gen.work = np.concatenate([gen.work, entering])
-        gen.in_work[entering] = True
+        gen.admit(entering)
 
 
 class _LocalFamilies:
@@ -1700,10 +1694,10 @@ class _LocalFamilies:
         """Family ``n``'s optimum with ``prices`` on the volume it holds (capacity set aside)."""
         gen = self.solvers[n]
         _set_prices(gen, self.grid, prices)
-        if any(gen.model.cap_days):  # not a transportation problem: HiGHS
-            x, error = gen.solve(None)[0], 0.0
-        else:
-            x, error = _network_generation(gen)
+        # capacity is set aside until the family is solved within its room: no depot-day
+        # rows, so the model is a transportation problem
+        assert not any(gen.model.cap_days)
+        x, error = _network_generation(gen)
         used = np.nonzero(x > _INT_TOL)[0]
         self.columns[n].append((gen.work[used], x[used]))
         return replace(self._column(gen.model, gen.work[used], x[used]), error=error)
