@@ -1566,7 +1566,24 @@ class _FamilyAnswer:
 _NETWORK_SCALE = 1e7
 
 
-def _network_solve(gen: _Generation) -> tuple[FloatArray, FloatArray, float, float]:
+@dataclass
+class _NetworkSolution:
+    """What :func:`_network_solve` found on a working set."""
+
+    x: FloatArray  # units per working route
+    row_dual: FloatArray  # per base row, as HiGHS would give it (the pricer reads those)
+    error: float  # how far the value may lie above the optimum (costs rounded)
+    tol: float  # the reduced cost below ``-tol`` at which a route counts as improving
+    # the arcs (routes first, then u -> Z per sender, then Z -> v per receiver), their flow
+    # and reduced cost, for the basis
+    arcs: tuple[IntArray, IntArray, IntArray, IntArray, IntArray, IntArray]
+
+    def basis(self) -> highspy.HighsBasis | None:
+        """This optimum as a basis of the family's HiGHS model (:func:`_tree_basis`)."""
+        return _tree_basis(*self.arcs, self.x.size)
+
+
+def _network_solve(gen: _Generation) -> _NetworkSolution:
     """The priced relaxation of a family without depot-day rows on ``gen``'s working set,
     solved as a min-cost flow by LEMON's network simplex (``pylmcf``).
 
@@ -1575,10 +1592,7 @@ def _network_solve(gen: _Generation) -> tuple[FloatArray, FloatArray, float, flo
     fee; stock stays, at the price of the room it holds) and what is bought new.  A route
     from ``u`` to ``v`` then costs its objective coefficient plus ``u -> Z`` plus ``Z -> v``,
     which is never negative, as LEMON requires, and changes the objective by a constant.
-    Returns the working set's values, row duals as HiGHS would give them (the pricer reads
-    those), how far the value may lie above the optimum because costs were rounded to
-    ``1 / _NETWORK_SCALE`` euro, and the reduced cost below ``-tol`` at which a route counts
-    as improving against those duals."""
+    Costs are rounded to ``1 / _NETWORK_SCALE`` euro."""
     from pylmcf.pylmcf_cpp import CGraph
 
     model = gen.model
@@ -1616,7 +1630,8 @@ def _network_solve(gen: _Generation) -> tuple[FloatArray, FloatArray, float, flo
     graph.solve()
     flow = np.empty(order.size, np.int64)
     flow[order] = graph.result()
-    pi = graph.potentials().astype(np.float64)
+    potential = graph.potentials()  # int64: the reduced cost of u -> v is c + p[u] - p[v]
+    pi = potential.astype(np.float64)
     # the reduced cost of u -> Z (or Z -> v), less than or equal to 0, is the row's dual
     row_dual = np.empty(n_rows)
     row_dual[senders] = -(arc_cost[work.size : work.size + senders.size] + pi[senders] - pi[z])
@@ -1626,25 +1641,100 @@ def _network_solve(gen: _Generation) -> tuple[FloatArray, FloatArray, float, flo
     # arcs, in the solution and in the optimum) and by tol per unit.
     tol = 2 / scale
     error = (total + 1) * (1 / scale + tol)
-    return flow[: work.size].astype(np.float64), row_dual / scale, error, tol
+    reduced = arc_cost + potential[starts] - potential[ends]
+    return _NetworkSolution(
+        flow[: work.size].astype(np.float64),
+        row_dual / scale,
+        error,
+        tol,
+        (starts, ends, flow, reduced, senders, receivers),
+    )
 
 
-def _network_generation(gen: _Generation) -> tuple[FloatArray, float]:
-    """Column generation on the priced family as :meth:`_Generation.solve` does it, with
-    each restricted problem solved by :func:`_network_solve`; the routes that enter join
-    ``gen``'s HiGHS model too, which keeps its basis for later solves with capacity rows.
+def _tree_basis(
+    starts: IntArray,
+    ends: IntArray,
+    flow: IntArray,
+    reduced: IntArray,
+    senders: IntArray,
+    receivers: IntArray,
+    n_routes: int,
+) -> highspy.HighsBasis | None:
+    """The basis of a network simplex optimum in HiGHS's terms, from its flow and its arcs'
+    ``reduced`` costs (route arcs first, then ``u -> Z`` per sender, then ``Z -> v`` per
+    receiver; node ``Z`` last); None where the flow is not a tree solution.
+
+    A spanning tree of arcs with zero reduced cost that holds every arc with flow is an
+    optimal basis: its flow is the given one and its potentials price every other arc at no
+    less than zero.  LEMON's own tree is such a tree, but ``pylmcf`` does not hand it out,
+    so Kruskal's algorithm finds one: arcs with flow first, then those with zero reduced
+    cost, then the arcs to and from ``Z``, which span every node (a tree that needs those is
+    primal feasible only, which HiGHS mends).  A route arc in the tree is a basic column;
+    ``u -> Z`` or ``Z -> v`` in it is a basic row (its slack: units not sent, or bought new),
+    and a row whose arc is out of the tree sits at its quantity."""
+    from scipy.sparse import coo_matrix
+    from scipy.sparse.csgraph import minimum_spanning_tree
+
+    n_nodes = senders.size + receivers.size + 1
+    weight = np.zeros(flow.size, np.int64)  # 0: not a tree arc
+    weight[reduced == 0] = 2
+    weight[flow > 0] = 1
+    to_or_from_z = weight[n_routes:]  # a view: sets the arcs to and from Z
+    to_or_from_z[to_or_from_z == 0] = 3
+    arcs = np.nonzero(weight)[0]
+    lo, hi = np.minimum(starts[arcs], ends[arcs]), np.maximum(starts[arcs], ends[arcs])
+    key = lo * n_nodes + hi
+    order = np.lexsort((weight[arcs], key))  # per pair of nodes, its lightest arc first
+    first = np.ones(order.size, bool)
+    first[1:] = key[order][1:] != key[order][:-1]
+    lightest = order[first]
+    arcs, key = arcs[lightest], key[lightest]  # sorted by key
+    graph = coo_matrix(
+        (weight[arcs].astype(np.float64), (lo[lightest], hi[lightest])), shape=(n_nodes, n_nodes)
+    )
+    tree = minimum_spanning_tree(graph.tocsr()).tocoo()
+    picked = np.minimum(tree.row, tree.col) * n_nodes + np.maximum(tree.row, tree.col)
+    in_tree = np.zeros(flow.size, bool)
+    in_tree[arcs[np.searchsorted(key, picked)]] = True
+    if picked.size != n_nodes - 1 or (in_tree < (flow > 0)).any():
+        return None
+    status = np.array([highspy.HighsBasisStatus.kLower, highspy.HighsBasisStatus.kBasic], object)
+    n_rows = n_nodes - 1
+    row_basic = np.zeros(n_rows, bool)
+    row_basic[senders] = in_tree[n_routes : n_routes + senders.size]
+    row_basic[receivers] = in_tree[n_routes + senders.size :]
+    out = highspy.HighsBasis()
+    out.col_status = status[in_tree[:n_routes].astype(np.int64)].tolist()
+    status[0] = highspy.HighsBasisStatus.kUpper  # a row out of the tree is full
+    out.row_status = status[row_basic.astype(np.int64)].tolist()
+    out.valid = True
+    return out
+
+
+def _network_generation(gen: _Generation, basis: bool = False) -> tuple[FloatArray, float]:
+    """Column generation on ``gen``'s family without depot-day rows, as
+    :meth:`_Generation.solve` does it, with each restricted problem solved by
+    :func:`_network_solve`; the routes that enter join ``gen``'s HiGHS model too.  With
+    ``basis``, that model gets the last optimum's basis, to go on from in exact costs.
     Returns the working set's values and the rounding error of the last solve."""
     while True:
         gen.rounds += 1
         t0 = time.perf_counter()
-        x, row_dual, error, tol = _network_solve(gen)
+        found = _network_solve(gen)
         gen.lp_seconds += time.perf_counter() - t0
         t0 = time.perf_counter()
-        entering, _ = gen.entering(row_dual, tol)
+        entering, _ = gen.entering(found.row_dual, found.tol)
         gen.pricing_seconds += time.perf_counter() - t0
         if entering.size == 0:
-            return x, error
+            break
         gen.admit(entering)
+    if basis:
+        t0 = time.perf_counter()
+        tree = found.basis()
+        if tree is not None:
+            gen.h.setBasis(tree)
+        gen.lp_seconds += time.perf_counter() - t0
+    return found.x, found.error
 
 
 class _LocalFamilies:
@@ -1669,6 +1759,10 @@ class _LocalFamilies:
             self.parts[n], "column-generation", None, "auto", None, self.excluded_pairs
         )
         gen = _Generation(model, column_generation=True)
+        if gen.work.size:
+            # LEMON's network simplex finds the optimum's routes faster than HiGHS, whose
+            # model then goes on from it in exact costs (and keeps the basis for later)
+            _network_generation(gen, basis=True)
         solution = _whole_solution(gen, *gen.solve(None), None)
         self.solvers[n] = gen  # kept, to go on from this optimum if capacity binds
         self.grid = grid

@@ -19,6 +19,7 @@ from dataclasses import replace
 from datetime import timedelta
 from functools import cache
 
+import highspy
 import numpy as np
 import pytest
 
@@ -251,8 +252,65 @@ def test_the_network_duals_price_every_working_route_at_no_less_than_the_toleran
     local, n, prices = _priced_family(1)
     gen = local.solvers[n]
     matcher.solve._set_prices(gen, local.grid, prices)
-    x, row_dual, _, tol = matcher.solve._network_solve(gen)
-    rc = matcher.solve._reduced_costs(gen.model, row_dual, gen.work)
-    assert rc.min() >= -tol
-    assert np.abs(rc[x > 0]).max() <= tol
-    assert (row_dual <= tol).all()  # the rows are <=: their duals are not positive
+    found = matcher.solve._network_solve(gen)
+    rc = matcher.solve._reduced_costs(gen.model, found.row_dual, gen.work)
+    assert rc.min() >= -found.tol
+    assert np.abs(rc[found.x > 0]).max() <= found.tol
+    assert (found.row_dual <= found.tol).all()  # the rows are <=: their duals are not positive
+
+
+@pytest.mark.usefixtures("families_path")
+@pytest.mark.parametrize("prices_seed", [None, 1, 2])
+def test_the_network_optimum_is_a_basis_from_which_highs_needs_no_iteration(
+    prices_seed: int | None,
+) -> None:
+    """LEMON's optimum, handed to HiGHS as a basis (a spanning tree of arcs with zero reduced
+    cost that holds every arc with flow), is optimal for HiGHS too, in exact costs: HiGHS
+    needs no simplex iteration from it, ends where LEMON did, and would otherwise have had
+    work to do (solved cold, it iterates)."""
+    local, n, prices = _priced_family(prices_seed or 1)
+    gen = local.solvers[n]
+    matcher.solve._set_prices(gen, local.grid, None if prices_seed is None else prices)
+    found = matcher.solve._network_solve(gen)
+    basis = found.basis()
+    assert basis is not None
+    n_basic = sum(s == highspy.HighsBasisStatus.kBasic for s in basis.col_status)
+    n_basic += sum(s == highspy.HighsBasisStatus.kBasic for s in basis.row_status)
+    assert n_basic == gen.model.n_base_rows  # a basis: one basic variable per row
+    flows = np.nonzero(found.x > 0)[0]
+    assert all(basis.col_status[j] == highspy.HighsBasisStatus.kBasic for j in flows)
+
+    gen.h.setBasis(basis)
+    gen.h.run()
+    assert gen.h.getModelStatus() == highspy.HighsModelStatus.kOptimal
+    assert gen.h.getInfo().simplex_iteration_count == 0
+    lemon = float(matcher.solve._column_costs(gen.model, gen.work) @ found.x)  # priced
+    assert gen.h.getInfo().objective_function_value == pytest.approx(lemon, abs=found.error)
+    assert np.allclose(gen.h.getSolution().col_value, found.x)
+
+    gen.h.clearSolver()  # the same model solved cold
+    gen.h.run()
+    assert gen.h.getInfo().simplex_iteration_count > 0
+    assert gen.h.getInfo().objective_function_value == pytest.approx(lemon, abs=found.error)
+
+
+def test_a_flow_that_is_no_tree_gives_no_basis() -> None:
+    """Two routes carrying units between the same two rows close a cycle: no basis holds both,
+    so there is none to hand over (HiGHS then starts on its own)."""
+    senders, receivers = np.array([0]), np.array([1])
+    # routes 0 and 1 from row 0 to row 1, then 0 -> Z, then Z -> 1 (Z is node 2)
+    starts, ends = np.array([0, 0, 0, 2]), np.array([1, 1, 2, 1])
+    reduced = np.zeros(4, np.int64)
+    assert (
+        matcher.solve._tree_basis(
+            starts, ends, np.array([2, 3, 0, 0]), reduced, senders, receivers, 2
+        )
+        is None
+    )
+    basis = matcher.solve._tree_basis(
+        starts, ends, np.array([0, 3, 1, 0]), reduced, senders, receivers, 2
+    )
+    assert basis is not None
+    assert basis.col_status == [highspy.HighsBasisStatus.kLower, highspy.HighsBasisStatus.kBasic]
+    # u -> Z carries a unit (one not sent): row 0's slack is basic; row 1 is full
+    assert basis.row_status == [highspy.HighsBasisStatus.kBasic, highspy.HighsBasisStatus.kUpper]
