@@ -1810,10 +1810,21 @@ class _LocalFamilies:
         self, n: int, capacities: Sequence[float], steps: Mapping[str, Sequence[tuple[date, float]]]
     ) -> _FamilyAnswer:
         """Family ``n`` in whole units, without prices, with the depots' ``capacities`` less
-        what ``steps`` holds (the room its share leaves it)."""
+        what ``steps`` holds (the room its share leaves it).
+
+        A priced family starts from its last priced optimum, which the prices steered towards
+        its room: HiGHS takes it as a basis, finds that optimum within the room (few depot
+        days overfill), and only then drops the prices.  From the optimum without prices the
+        depot-day rows would cost many more iterations (100k x 20 depots: the largest family
+        125 s against 145 s, 18 families 319 s against 360 s)."""
         gen = self.solvers[n]
-        _set_prices(gen, self.grid, None)
         _restore_capacity(gen.model, capacities, steps)
+        if gen.model.prices is not None and gen.work.size:
+            tree = _network_solve(gen).basis()  # capacity is not in LEMON's model
+            if tree is not None:
+                gen.h.setBasis(tree)
+            gen.solve(None)
+        _set_prices(gen, self.grid, None)
         # a large family keeps its floored solution however far it is from the relaxation
         large = gen.work.size >= _FLOOR_ROUNDING_MIN_ROUTES
         solution = _whole_solution(gen, *gen.solve(None), None, np.inf if large else None)
