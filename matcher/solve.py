@@ -1297,10 +1297,10 @@ def _price_families(
     depot on each day.  A small master LP (:class:`_Master`) picks a convex combination of each
     family's columns such that the depots hold their volume on every day, at least cost; its
     duals are prices per m3 on the depot days that bind.  Each family whose volume meets a
-    priced day is solved again with the price on the volume its routes hold (only costs
-    change, so its HiGHS model goes on from its basis; it has no depot-day rows, so it stays a
-    transportation problem).  That gives a new column and, for any prices ``pi >= 0``, a lower
-    bound: the Lagrangian relaxation of the depot-day rows,
+    priced day is solved again with the price on the volume its routes hold (it has no
+    depot-day rows, so it stays a transportation problem, which LEMON's network simplex
+    solves: :func:`_network_generation`).  That gives a new column and, for any prices
+    ``pi >= 0``, a lower bound: the Lagrangian relaxation of the depot-day rows,
 
         L(pi) = sum over families f of min_x (cost_f(x) + pi . volume_f(x))  -  pi . room,
 
