@@ -1574,13 +1574,15 @@ class _NetworkSolution:
     row_dual: FloatArray  # per base row, as HiGHS would give it (the pricer reads those)
     error: float  # how far the value may lie above the optimum (costs rounded)
     tol: float  # the reduced cost below ``-tol`` at which a route counts as improving
-    # the arcs (routes first, then u -> Z per sender, then Z -> v per receiver), their flow
-    # and reduced cost, for the basis
-    arcs: tuple[IntArray, IntArray, IntArray, IntArray, IntArray, IntArray]
+    # for the basis: the arcs (routes first, then u -> Z per sender, then Z -> v per
+    # receiver), their flow and scaled cost, the nodes' potentials, the senders and receivers
+    arcs: tuple[IntArray, IntArray, IntArray, IntArray, IntArray, IntArray, IntArray]
 
     def basis(self) -> highspy.HighsBasis | None:
         """This optimum as a basis of the family's HiGHS model (:func:`_tree_basis`)."""
-        return _tree_basis(*self.arcs, self.x.size)
+        starts, ends, flow, cost, potential, senders, receivers = self.arcs
+        reduced = cost + potential[starts] - potential[ends]
+        return _tree_basis(starts, ends, flow, reduced, senders, receivers, self.x.size)
 
 
 def _network_solve(gen: _Generation) -> _NetworkSolution:
@@ -1641,13 +1643,12 @@ def _network_solve(gen: _Generation) -> _NetworkSolution:
     # arcs, in the solution and in the optimum) and by tol per unit.
     tol = 2 / scale
     error = (total + 1) * (1 / scale + tol)
-    reduced = arc_cost + potential[starts] - potential[ends]
     return _NetworkSolution(
         flow[: work.size].astype(np.float64),
         row_dual / scale,
         error,
         tol,
-        (starts, ends, flow, reduced, senders, receivers),
+        (starts, ends, flow, arc_cost, potential, senders, receivers),
     )
 
 
@@ -1694,29 +1695,36 @@ def _tree_basis(
     )
     tree = minimum_spanning_tree(graph.tocsr()).tocoo()
     picked = np.minimum(tree.row, tree.col) * n_nodes + np.maximum(tree.row, tree.col)
+    assert picked.size == n_nodes - 1  # the arcs to and from Z reach every node
     in_tree = np.zeros(flow.size, bool)
     in_tree[arcs[np.searchsorted(key, picked)]] = True
-    if picked.size != n_nodes - 1 or (in_tree < (flow > 0)).any():
+    if (in_tree < (flow > 0)).any():
         return None
-    status = np.array([highspy.HighsBasisStatus.kLower, highspy.HighsBasisStatus.kBasic], object)
-    n_rows = n_nodes - 1
-    row_basic = np.zeros(n_rows, bool)
+    row_basic = np.zeros(n_nodes - 1, bool)
     row_basic[senders] = in_tree[n_routes : n_routes + senders.size]
     row_basic[receivers] = in_tree[n_routes + senders.size :]
+    status = highspy.HighsBasisStatus
     out = highspy.HighsBasis()
-    out.col_status = status[in_tree[:n_routes].astype(np.int64)].tolist()
-    status[0] = highspy.HighsBasisStatus.kUpper  # a row out of the tree is full
-    out.row_status = status[row_basic.astype(np.int64)].tolist()
+    out.col_status = [status.kBasic if b else status.kLower for b in in_tree[:n_routes].tolist()]
+    # a row whose arc is out of the tree is full
+    out.row_status = [status.kBasic if b else status.kUpper for b in row_basic.tolist()]
     out.valid = True
     return out
 
 
-def _network_generation(gen: _Generation, basis: bool = False) -> tuple[FloatArray, float]:
+def _start_highs_from(gen: _Generation, found: _NetworkSolution) -> None:
+    """Give ``gen``'s HiGHS model the basis of ``found``, LEMON's optimum on the same working
+    set, to go on from in exact costs (where ``found`` is a tree solution)."""
+    tree = found.basis()
+    if tree is not None:
+        gen.h.setBasis(tree)
+
+
+def _network_generation(gen: _Generation) -> _NetworkSolution:
     """Column generation on ``gen``'s family without depot-day rows, as
     :meth:`_Generation.solve` does it, with each restricted problem solved by
-    :func:`_network_solve`; the routes that enter join ``gen``'s HiGHS model too.  With
-    ``basis``, that model gets the last optimum's basis, to go on from in exact costs.
-    Returns the working set's values and the rounding error of the last solve."""
+    :func:`_network_solve`; the routes that enter join ``gen``'s HiGHS model too.
+    Returns the last solve, on the final working set."""
     while True:
         gen.rounds += 1
         t0 = time.perf_counter()
@@ -1726,15 +1734,8 @@ def _network_generation(gen: _Generation, basis: bool = False) -> tuple[FloatArr
         entering, _ = gen.entering(found.row_dual, found.tol)
         gen.pricing_seconds += time.perf_counter() - t0
         if entering.size == 0:
-            break
+            return found
         gen.admit(entering)
-    if basis:
-        t0 = time.perf_counter()
-        tree = found.basis()
-        if tree is not None:
-            gen.h.setBasis(tree)
-        gen.lp_seconds += time.perf_counter() - t0
-    return found.x, found.error
 
 
 class _LocalFamilies:
@@ -1762,7 +1763,7 @@ class _LocalFamilies:
         if gen.work.size:
             # LEMON's network simplex finds the optimum's routes faster than HiGHS, whose
             # model then goes on from it in exact costs (and keeps the basis for later)
-            _network_generation(gen, basis=True)
+            _start_highs_from(gen, _network_generation(gen))
         solution = _whole_solution(gen, *gen.solve(None), None)
         self.solvers[n] = gen  # kept, to go on from this optimum if capacity binds
         self.grid = grid
@@ -1791,10 +1792,10 @@ class _LocalFamilies:
         # capacity is set aside until the family is solved within its room: no depot-day
         # rows, so the model is a transportation problem
         assert not any(gen.model.cap_days)
-        x, error = _network_generation(gen)
-        used = np.nonzero(x > _INT_TOL)[0]
-        self.columns[n].append((gen.work[used], x[used]))
-        return replace(self._column(gen.model, gen.work[used], x[used]), error=error)
+        found = _network_generation(gen)
+        used = np.nonzero(found.x > _INT_TOL)[0]
+        self.columns[n].append((gen.work[used], found.x[used]))
+        return replace(self._column(gen.model, gen.work[used], found.x[used]), error=found.error)
 
     def column(self, n: int, j: int) -> _FamilyAnswer:
         """Family ``n``'s column ``j`` (whole units) as a solution."""
@@ -1820,9 +1821,7 @@ class _LocalFamilies:
         gen = self.solvers[n]
         _restore_capacity(gen.model, capacities, steps)
         if gen.model.prices is not None and gen.work.size:
-            tree = _network_solve(gen).basis()  # capacity is not in LEMON's model
-            if tree is not None:
-                gen.h.setBasis(tree)
+            _start_highs_from(gen, _network_solve(gen))  # capacity is not in LEMON's model
             gen.solve(None)
         _set_prices(gen, self.grid, None)
         # a large family keeps its floored solution however far it is from the relaxation
