@@ -1447,6 +1447,36 @@ def _price_rounds(
             )
 
 
+def _family_rooms(
+    master: _Master, weights: FloatArray
+) -> tuple[FloatArray, dict[int, int], list[int]]:
+    """The room each family gets from the master's combination (``weights``): per family,
+    depot and grid day, the volume its part of the combination holds, plus a share of the
+    depots' spare room in proportion (the rooms add up to what the depots hold).  Also the
+    families whose part is one whole column (family -> that column's position among its own)
+    and the others, which get the spare room."""
+    n_fam = master.most.shape[0]
+    share = np.zeros((n_fam,) + master.room.shape)
+    keep: dict[int, int] = {}
+    seen = [0] * n_fam  # columns of each family so far: a column's position among its own
+    for j, (n, column) in enumerate(zip(master.family, master.columns, strict=True)):
+        share[n] += weights[j] * column.volume
+        if weights[j] >= 1 - _WHOLE_TOL and column.whole:
+            keep[n] = seen[n]
+        seen[n] += 1
+    again = [n for n in range(n_fam) if n not in keep]
+    # a volume that cancels out to zero may come out as -1e-16: split the spare room only
+    # where a family's part holds something, or it goes by the ratio of two rounding errors
+    np.maximum(share, 0.0, out=share)
+    spare = np.maximum(master.room - share.sum(axis=0), 0.0)
+    held = share[again].sum(axis=0)
+    for n in again:
+        even = np.full(held.shape, 1 / len(again))
+        fraction = np.divide(share[n], held, out=even, where=held > _CAP_TOL)
+        share[n] += fraction * spare
+    return share, keep, again
+
+
 def _whole_families(
     master: _Master,
     weights: FloatArray,
@@ -1458,22 +1488,7 @@ def _whole_families(
 ) -> tuple[list[_FamilyAnswer], int]:
     """Each family's whole-unit solution within the room its part of the master's combination
     takes: the column itself where that part is one whole column, else solved again."""
-    n_fam = len(answers)
-    share = np.zeros((n_fam,) + master.room.shape)
-    keep: dict[int, int] = {}
-    seen = [0] * n_fam  # columns of each family so far: a column's position among its own
-    for j, (n, column) in enumerate(zip(master.family, master.columns, strict=True)):
-        share[n] += weights[j] * column.volume
-        if weights[j] >= 1 - _WHOLE_TOL and column.whole:
-            keep[n] = seen[n]
-        seen[n] += 1
-    again = [n for n in range(n_fam) if n not in keep]
-    spare = np.maximum(master.room - share.sum(axis=0), 0.0)
-    held = share[again].sum(axis=0)
-    for n in again:
-        even = np.full(held.shape, 1 / len(again))
-        fraction = np.divide(share[n], held, out=even, where=held > 0)
-        share[n] += fraction * spare
+    share, keep, again = _family_rooms(master, weights)
     capacities = [k.capacity_m3 for k in instance.depots]
     requests: list[tuple[object, ...]] = [("column", n, j) for n, j in keep.items() if j > 0]
     for n in again:

@@ -314,3 +314,26 @@ def test_a_flow_that_is_no_tree_gives_no_basis() -> None:
     assert basis.col_status == [highspy.HighsBasisStatus.kLower, highspy.HighsBasisStatus.kBasic]
     # u -> Z carries a unit (one not sent): row 0's slack is basic; row 1 is full
     assert basis.row_status == [highspy.HighsBasisStatus.kBasic, highspy.HighsBasisStatus.kUpper]
+
+
+def test_spare_room_goes_by_what_each_family_holds_not_by_rounding_noise() -> None:
+    """A volume that cancels out may come out as -1e-16 or 2e-16.  The spare room of such a
+    day is shared evenly; no family's room is negative or more than the depot holds, and each
+    family's room holds at least its part of the mix."""
+    from matcher.solve import _Column, _family_rooms, _Master
+
+    room = np.array([[100.0, 10.0]])
+    master = _Master(3, room)
+    master.add(0, _Column(cost=0.0, volume=np.array([[-1e-16, 4.0]]), whole=True))
+    master.add(0, _Column(cost=1.0, volume=np.array([[0.0, 2.0]]), whole=True))
+    master.add(1, _Column(cost=0.0, volume=np.array([[2e-16, 4.0]]), whole=True))
+    master.add(1, _Column(cost=1.0, volume=np.array([[0.0, 0.0]]), whole=True))
+    master.add(2, _Column(cost=0.0, volume=np.array([[0.0, 2.0]]), whole=True))
+    weights = np.array([0.5, 0.5, 0.5, 0.5, 1.0])
+    share, keep, again = _family_rooms(master, weights)
+    assert keep == {2: 0} and again == [0, 1]
+    assert share[:, 0, 0] == pytest.approx([50.0, 50.0, 0.0])  # nothing held: an even split
+    # the 3 m3 spare on the second day go to families 0 and 1 by what they hold (3 : 2)
+    assert share[:, 0, 1] == pytest.approx([3.0 + 1.8, 2.0 + 1.2, 2.0])
+    assert (share >= 0).all()
+    assert (share.sum(axis=0) <= room + 1e-9).all()
