@@ -1214,7 +1214,9 @@ class _Master:
     Only the depot days on which some combination could overfill get a row: those where the
     families' largest volumes add up to more than the room.  A slack column per row, at
     ``_MASTER_SLACK_EUR`` per m3, keeps the master feasible whatever the columns; the
-    families' depot-free columns make it unnecessary.
+    families' depot-free columns make it unnecessary.  The master only grows (columns each
+    round, rows as the largest volumes grow), so one HiGHS model goes on from its last basis
+    (at 30k listings a side with 20 depots, scipy's HiGHS from scratch took 0.54 s a solve).
     """
 
     def __init__(self, n_families: int, room: FloatArray) -> None:
@@ -1222,6 +1224,20 @@ class _Master:
         self.family: list[int] = []
         self.columns: list[_Column] = []
         self.most = np.zeros((n_families,) + room.shape)  # per family: largest volume so far
+        self.h = _new_highs()
+        ones = np.ones(n_families)
+        self.h.addRows(
+            n_families,
+            ones,
+            ones,
+            0,
+            np.zeros(n_families, np.int32),
+            np.empty(0, np.int32),
+            np.empty(0),
+        )
+        self.cells = np.empty((0, 2), np.int64)  # (depot, grid day) of each capacity row
+        self.has_row = np.zeros(room.shape, bool)
+        self.col_of = np.empty(0, np.int64)  # the HiGHS column of each master column
 
     def add(self, family: int, column: _Column) -> None:
         self.family.append(family)
@@ -1231,32 +1247,79 @@ class _Master:
     def solve(self) -> tuple[FloatArray, FloatArray, float]:
         """The weights of the columns, the prices per m3 on each depot day (zero where no row),
         and the master's value."""
-        from scipy.optimize import linprog
-        from scipy.sparse import csc_matrix, hstack, identity
-
-        n_fam, n_col = self.most.shape[0], len(self.columns)
-        rows = np.argwhere(self.most.sum(axis=0) > self.room + _CAP_TOL)
-        volume = np.stack([c.volume[rows[:, 0], rows[:, 1]] for c in self.columns], axis=1)
-        a_ub = hstack([csc_matrix(volume), -identity(len(rows), format="csc")], format="csc")
-        a_eq = csc_matrix(
-            (np.ones(n_col), (self.family, np.arange(n_col))), shape=(n_fam, n_col + len(rows))
-        )
-        cost = np.concatenate(
-            [[c.cost for c in self.columns], np.full(len(rows), _MASTER_SLACK_EUR)]
-        )
-        res = linprog(
-            cost,
-            A_ub=a_ub,
-            b_ub=self.room[rows[:, 0], rows[:, 1]],
-            A_eq=a_eq,
-            b_eq=np.ones(n_fam),
-            method="highs-ds",
-        )
-        if res.status != 0:
-            raise SolverError(f"the master LP of the depot-day prices failed: {res.message}")
+        self._add_rows()
+        self._add_columns()
+        _run(self.h)
+        solution = self.h.getSolution()
+        n_fam = self.most.shape[0]
+        weights = np.asarray(solution.col_value)[self.col_of]
+        duals = np.asarray(solution.row_dual)[n_fam:]
         prices = np.zeros(self.room.shape)
-        prices[rows[:, 0], rows[:, 1]] = np.maximum(-res.ineqlin.marginals, 0.0)
-        return np.asarray(res.x[:n_col]), prices, float(res.fun)
+        prices[self.cells[:, 0], self.cells[:, 1]] = np.maximum(-duals, 0.0)
+        return weights, prices, float(self.h.getInfo().objective_function_value)
+
+    def _add_rows(self) -> None:
+        """Rows (and their slack columns) for the depot days that could now overfill."""
+        new = np.argwhere((self.most.sum(axis=0) > self.room + _CAP_TOL) & ~self.has_row)
+        if new.size == 0:
+            return
+        first = self.h.getNumRow()
+        known = self.col_of.size  # columns already in the model get their entries here
+        volume = np.zeros((new.shape[0], known))
+        for j in range(known):
+            volume[:, j] = self.columns[j].volume[new[:, 0], new[:, 1]]
+        r, c = np.nonzero(volume)
+        starts = np.searchsorted(r, np.arange(new.shape[0])).astype(np.int32)
+        self.h.addRows(
+            new.shape[0],
+            np.full(new.shape[0], -_INF),
+            self.room[new[:, 0], new[:, 1]],
+            int(r.size),
+            starts,
+            self.col_of[c].astype(np.int32),
+            volume[r, c],
+        )
+        n = new.shape[0]
+        self.h.addCols(
+            n,
+            np.full(n, _MASTER_SLACK_EUR),
+            np.zeros(n),
+            np.full(n, _INF),
+            n,
+            np.arange(n, dtype=np.int32),
+            np.arange(first, first + n, dtype=np.int32),
+            -np.ones(n),
+        )
+        self.cells = np.concatenate([self.cells, new])
+        self.has_row[new[:, 0], new[:, 1]] = True
+
+    def _add_columns(self) -> None:
+        """The columns found since the last solve, with their convexity and capacity entries."""
+        known = self.col_of.size
+        fresh = self.columns[known:]
+        if not fresh:
+            return
+        n_fam = self.most.shape[0]
+        first = self.h.getNumCol()
+        rows: list[IntArray] = []
+        values: list[FloatArray] = []
+        for j, column in enumerate(fresh):
+            held = column.volume[self.cells[:, 0], self.cells[:, 1]]
+            on = np.nonzero(held)[0]
+            rows.append(np.concatenate([[self.family[known + j]], n_fam + on]))
+            values.append(np.concatenate([[1.0], held[on]]))
+        sizes = np.array([v.size for v in values])
+        self.h.addCols(
+            len(fresh),
+            np.array([c.cost for c in fresh]),
+            np.zeros(len(fresh)),
+            np.full(len(fresh), _INF),
+            int(sizes.sum()),
+            (np.cumsum(sizes) - sizes).astype(np.int32),
+            np.concatenate(rows).astype(np.int32),
+            np.concatenate(values),
+        )
+        self.col_of = np.concatenate([self.col_of, np.arange(first, first + len(fresh))])
 
 
 def _day_grid(tables: Tables, reserved_m3: Mapping[str, Sequence[tuple[date, float]]]) -> IntArray:
@@ -1626,7 +1689,8 @@ def _within_rooms(
         }
         requests.append(("within", n, capacities, taken))
     if progress and again:
-        progress(f"{len(again)} families solved again within the room the master gives them")
+        which = "family" if len(again) == 1 else "families"
+        progress(f"{len(again)} {which} solved again within the room the master gives them")
     out = list(answers)
     for n, reply in families.each(requests, largest_first=False):
         out[n] = cast(_FamilyAnswer, reply)

@@ -479,3 +479,46 @@ def test_a_family_whose_rounding_costs_much_is_solved_again_and_the_others_keep_
     check_result(instance, result)
     gap = (result.objective_eur - result.lower_bound_eur) / abs(result.lower_bound_eur)
     assert 0 <= gap < GAP_LIMIT
+
+
+def test_the_master_grown_over_several_solves_reaches_the_optimum_of_one_solved_afresh() -> None:
+    """The master keeps one HiGHS model and adds columns, and rows for the days that could
+    overfill, between solves; each value equals that of the same master LP built afresh
+    (scipy's HiGHS), and its weights are a convex combination per family that fits."""
+    from scipy.optimize import linprog
+    from scipy.sparse import csc_matrix
+
+    from matcher.solve import _MASTER_SLACK_EUR, _Column, _Master
+
+    rng = np.random.default_rng(5)
+    n_fam, room = 4, np.full((2, 6), 10.0)
+    master = _Master(n_fam, room)
+    for _ in range(4):
+        for n in range(n_fam):
+            volume = rng.random(room.shape) * rng.choice([0.0, 4.0, 9.0])
+            master.add(n, _Column(cost=float(rng.random() * 20), volume=volume, whole=True))
+        weights, prices, value = master.solve()
+        cells = np.argwhere(master.most.sum(axis=0) > room + 1e-7)
+        volume = np.stack([c.volume[cells[:, 0], cells[:, 1]] for c in master.columns], axis=1)
+        n_col, n_row = len(master.columns), len(cells)
+        fresh = linprog(
+            np.concatenate([[c.cost for c in master.columns], np.full(n_row, _MASTER_SLACK_EUR)]),
+            A_ub=np.hstack([volume, -np.eye(n_row)]),
+            b_ub=room[cells[:, 0], cells[:, 1]],
+            A_eq=csc_matrix(
+                (np.ones(n_col), (master.family, np.arange(n_col))), shape=(n_fam, n_col + n_row)
+            ),
+            b_eq=np.ones(n_fam),
+            method="highs",
+        )
+        assert fresh.status == 0
+        assert value == pytest.approx(fresh.fun, abs=1e-6)
+        assert np.bincount(master.family, weights, n_fam) == pytest.approx(np.ones(n_fam))
+        assert (weights >= -1e-9).all()
+        held = sum(w * c.volume for w, c in zip(weights, master.columns, strict=True))
+        over = np.maximum(held - room, 0.0)
+        assert value == pytest.approx(
+            float(weights @ [c.cost for c in master.columns]) + _MASTER_SLACK_EUR * over.sum(),
+            abs=1e-6,
+        )
+        assert (prices >= 0).all()
