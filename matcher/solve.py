@@ -2307,8 +2307,8 @@ class _Families:
     """The solvers of :func:`_match_by_family`'s families, in this process or in workers.
 
     A request is a method of :class:`_LocalFamilies` and its arguments, the family first:
-    ``("first", n, grid)``, ``("priced", n, prices)``, ``("column", n, j)`` or ``("within",
-    n, capacities, steps)``.
+    ``("first", n, grid)``, ``("priced", n, prices)``, ``("rounded", n, weights, room)``,
+    ``("column", n, j)`` or ``("within", n, capacities, steps)``.
     """
 
     def each(
