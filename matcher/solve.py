@@ -170,6 +170,23 @@ def _route_terms(tables: Tables, pool: RoutePool) -> tuple[FloatArray, IntArray,
     return obj, row_src, n_s + pool.dem
 
 
+def _row_qty(tables: Tables) -> IntArray:
+    """Units per base row: supply, then demand, then stock."""
+    return np.concatenate([tables.s_qty, tables.d_qty, tables.i_qty]).astype(np.int64)
+
+
+def _leftover_costs(tables: Tables) -> FloatArray:
+    """Per base row, what a unit left where it costs on its arc to or from ``Z`` in
+    :func:`_transport_flow` (never negative): a supply's disposal fee, or nothing where
+    disposal earns money (the route's objective counts that); a demand's unmet cost; nothing
+    for stock, which stays for free."""
+    n_s, n_d = len(tables.s_ids), len(tables.d_ids)
+    out = np.zeros(n_s + n_d + len(tables.i_ids))
+    out[:n_s] = np.maximum(tables.mat_disposal[tables.s_mat], 0.0)
+    out[n_s : n_s + n_d] = tables.mat_unmet[tables.d_mat]
+    return out
+
+
 def _reserved_steps(
     tables: Tables, stock_m3: FloatArray, reserved_m3: Mapping[str, Sequence[tuple[date, float]]]
 ) -> list[tuple[IntArray, FloatArray]]:
@@ -499,7 +516,7 @@ class _Generation:
         self.h.addRows(
             n_rows,
             np.full(n_rows, -_INF),
-            np.concatenate([tables.s_qty, tables.d_qty, tables.i_qty]).astype(np.float64),
+            _row_qty(tables).astype(np.float64),
             0,
             np.zeros(n_rows, np.int32),
             np.empty(0, np.int32),
@@ -1608,15 +1625,13 @@ def _round_master_mix(
     requests: list[tuple[object, ...]] = [
         ("rounded", n, weights[family == n], share[n]) for n in range(share.shape[0])
     ]
-    answers: list[_FamilyAnswer | None] = [None] * share.shape[0]
-    for n, reply in families.each(requests):
-        answers[n] = cast(_FamilyAnswer, reply)
-    whole = [a for a in answers if a is not None and a.stats["fits"]]
-    if len(whole) < len(answers):
+    replies = dict(families.each(requests))
+    answers = [cast(_FamilyAnswer, replies[n]) for n in range(share.shape[0])]
+    if not all(a.stats["fits"] for a in answers):
         return None
     parts = np.zeros(share.shape[0])
     np.add.at(parts, family, weights * np.array([c.cost for c in master.columns]))
-    return _MixSolution(sum(a.value for a in whole), whole, share, parts)
+    return _MixSolution(sum(a.value for a in answers), answers, share, parts)
 
 
 def _family_rooms(
@@ -1691,7 +1706,7 @@ def _within_rooms(
     if progress and again:
         which = "family" if len(again) == 1 else "families"
         progress(f"{len(again)} {which} solved again within the room the master gives them")
-    out = list(answers)
+    out = list(answers)  # the families not asked keep the answers they have
     for n, reply in families.each(requests, largest_first=False):
         out[n] = cast(_FamilyAnswer, reply)
     return out, len(again)
@@ -1853,15 +1868,12 @@ def _network_solve(gen: _Generation) -> _NetworkSolution:
     fee, stock stays at the price of the room it holds, and what is not met is bought new."""
     model = gen.model
     tables, work = model.tables, gen.work
-    n_s, n_d, n_i = len(tables.s_ids), len(tables.d_ids), len(tables.i_ids)
-    qty = np.concatenate([tables.s_qty, tables.d_qty, tables.i_qty]).astype(np.int64)
-    to_z = np.zeros(model.n_base_rows)  # per sending row: the cost of u -> Z; per demand: Z -> v
-    to_z[:n_s] = np.maximum(tables.mat_disposal[tables.s_mat], 0.0)
-    to_z[n_s : n_s + n_d] = tables.mat_unmet[tables.d_mat]
-    if model.prices is not None and n_i:
+    n_s, n_d = len(tables.s_ids), len(tables.d_ids)
+    to_z = _leftover_costs(tables)  # per sending row: the cost of u -> Z; per demand: Z -> v
+    if model.prices is not None and len(tables.i_ids):
         held = np.array([float(price.sum()) for _, price in model.prices])
         to_z[n_s + n_d :] = tables.mat_m3[tables.i_mat] * held[tables.i_depot]
-    found = _transport_flow(model, work, _column_costs(model, work), qty, to_z)
+    found = _transport_flow(model, work, _column_costs(model, work), _row_qty(tables), to_z)
     arc_cost, senders, receivers = found.arc_cost, found.senders, found.receivers
     pi = found.potential.astype(np.float64)
     z = model.n_base_rows
@@ -1898,7 +1910,8 @@ def _round_mix(
     again where the room, the supply and the demand allow, those that save most per m3 and
     day held first.  What is still unsent and unmet is matched again (:func:`_transport_flow`,
     without prices) over the working routes that hold no depot volume: direct routes,
-    transfers through a depot, and stock, which frees room when it leaves."""
+    transfers through a depot, and stock, which frees room when it leaves; what is left after
+    that is stored where the room left free allows (:func:`_store_what_is_left`)."""
     pool, tables = model.pool, model.tables
     n_s, n_d, n_rows = len(tables.s_ids), len(tables.d_ids), model.n_base_rows
     x = np.floor(mix + _INT_TOL).astype(np.int64)
@@ -1910,10 +1923,10 @@ def _round_mix(
         first = np.r_[True, item[1:] != item[:-1]]
         start = np.maximum.accumulate(np.where(first, np.arange(stock.size), 0))
         left_by = cum - (cum[start] - mix[stock][start])  # units of the item gone by each q
-        qty = tables.i_qty[item - n_s - n_d]
-        gone = np.minimum(np.ceil(left_by - _INT_TOL), qty).astype(np.int64)
+        gone = np.ceil(left_by - _INT_TOL).astype(np.int64)
+        gone = np.minimum(gone, tables.i_qty[item - n_s - n_d])
         x[stock] = gone - np.where(first, 0, np.r_[0, gone[:-1]])
-    qty = np.concatenate([tables.s_qty, tables.d_qty, tables.i_qty]).astype(np.int64)
+    qty = _row_qty(tables)
     carrying = np.nonzero(x > 0)[0]
     received = np.bincount(model.row_dem[carrying], x[carrying], n_rows).astype(np.int64)
     for d in np.nonzero(received > qty)[0].tolist():
@@ -1932,9 +1945,7 @@ def _round_mix(
     _round_storage_up(model, mix, x, left, grid, free_room)
     free = work[(pool.kind[work] != DEPOT) | (pool.q[work] <= pool.p[work])]
     if free.size and left[n_s : n_s + n_d].any() and (left[:n_s].any() or left[n_s + n_d :].any()):
-        to_z = np.zeros(n_rows)
-        to_z[:n_s] = np.maximum(tables.mat_disposal[tables.s_mat], 0.0)
-        to_z[n_s : n_s + n_d] = tables.mat_unmet[tables.d_mat]
+        to_z = _leftover_costs(tables)
         sent = _transport_flow(model, free, model.obj[free], left, to_z).flow[: free.size]
         x[free] += sent
         on = sent > 0
@@ -2256,7 +2267,10 @@ class _LocalFamilies:
         model = gen.model
         tol = _room_tol(room)
         leading = np.argsort(-weights, kind="stable")[:_MIX_LEADING]
-        tries = [weights] + [np.eye(weights.size)[j] for j in leading if 0 < weights[j] < 1]
+        tries = [weights]
+        for j in leading[(weights[leading] > 0) & (weights[leading] < 1)].tolist():
+            tries.append(np.zeros(weights.size))
+            tries[-1][j] = 1.0
         best: tuple[float, IntArray] | None = None
         for w in tries:
             mix = np.zeros(len(model.pool))
