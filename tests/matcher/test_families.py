@@ -25,6 +25,7 @@ import pytest
 
 import matcher.solve
 from matcher.domain import Instance
+from matcher.routes import RoutePool
 from matcher.solve import match
 from tests.reference import GAP_LIMIT, check_result, objective_tolerance, reference_milp_fast
 
@@ -342,17 +343,14 @@ def test_spare_room_goes_by_what_each_family_holds_not_by_rounding_noise() -> No
     assert (share.sum(axis=0) <= room + 1e-9).all()
 
 
-def _rows_and_room_kept(
-    model: matcher.solve._Model, x: np.ndarray, grid: np.ndarray, room: np.ndarray
-) -> None:
-    tables = model.tables
-    qty = np.concatenate([tables.s_qty, tables.d_qty, tables.i_qty])
-    n_rows = model.n_base_rows
-    sent = np.bincount(model.row_src, x, n_rows) + np.bincount(model.row_dem, x, n_rows)
-    assert (x >= 0).all()
-    assert (sent <= qty).all()
-    held = matcher.solve._held_by(model, x, grid)
-    assert (held <= room + 1e-6).all()
+def _units_by_route(pool: RoutePool, units: np.ndarray) -> dict[tuple[int, ...], int]:
+    """Units per distinct route (kind, ends, depot, days), a route listed twice summed."""
+    keys = np.stack([pool.kind, pool.src, pool.dem, pool.depot, pool.p, pool.q], axis=1)
+    out: dict[tuple[int, ...], int] = {}
+    for key, n in zip(map(tuple, keys.tolist()), np.asarray(units).tolist(), strict=True):
+        if n:
+            out[key] = out.get(key, 0) + int(round(n))
+    return out
 
 
 @pytest.mark.usefixtures("families_path")
@@ -360,27 +358,50 @@ def test_each_family_part_of_the_master_mix_in_whole_units_keeps_its_rows_and_ro
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     """Every whole-unit part of the master's mix sends no more than each supply, stock item
-    and demand has, holds no more than its room on any depot day, and, where the mix is one
-    whole column (the family keeps it), is that column exactly."""
+    and demand has, holds no more than its room on any depot day (the room the mix gives it,
+    and the tightest one, what the mix itself holds), and, where the mix is one whole column
+    (the family keeps it), is that column exactly."""
+    from matcher.solve import _build_model, _held_by, _row_qty
+
     local_rounded = matcher.solve._LocalFamilies.rounded
     checked: list[bool] = []
+
+    def keeps_rows_and_room(
+        self: matcher.solve._LocalFamilies, n: int, weights: np.ndarray, room: np.ndarray
+    ) -> matcher.solve._FamilyAnswer:
+        answer = local_rounded(self, n, weights, room)
+        assert answer.stats["fits"]
+        tables = self.solvers[n].model.tables
+        part = _build_model(tables, answer.pool, None, prune=False)  # the answer's routes
+        n_rows = part.n_base_rows
+        sent = np.bincount(part.row_src, answer.x, n_rows)
+        sent += np.bincount(part.row_dem, answer.x, n_rows)
+        assert (answer.x > 0).all()
+        assert (sent <= _row_qty(tables)).all()
+        assert (_held_by(part, answer.x, self.grid) <= room + 1e-6).all()
+        return answer
 
     def checking(
         self: matcher.solve._LocalFamilies, n: int, weights: np.ndarray, room: np.ndarray
     ) -> matcher.solve._FamilyAnswer:
-        answer = local_rounded(self, n, weights, room)
         model = self.solvers[n].model
-        x = np.zeros(len(model.pool), np.int64)
-        mix = np.zeros(len(model.pool))
+        held = np.zeros(len(model.pool))
         for w, (rows, units) in zip(weights.tolist(), self.columns[n], strict=True):
-            mix[rows] += w * units
-        x[_pool_rows(model, answer)] = answer.x
-        _rows_and_room_kept(model, x, self.grid, room)
-        whole = np.isclose(weights, 1.0)
-        fraction = float(np.abs(mix - np.round(mix)).max(initial=0.0))
-        if whole.any() and fraction < 1e-9:
-            assert np.array_equal(x, np.round(mix).astype(np.int64))
-        checked.append(fraction > 1e-6)
+            np.add.at(held, rows, w * units)
+        carrying = np.nonzero(held > 0)[0]
+        tightest = self._column(model, carrying, held[carrying]).volume
+        keeps_rows_and_room(self, n, weights, tightest)
+        answer = keeps_rows_and_room(self, n, weights, room)
+        pool = model.pool
+        mix: dict[tuple[int, ...], float] = {}
+        for w, (rows, units) in zip(weights.tolist(), self.columns[n], strict=True):
+            for key, u in _units_by_route(pool.take(rows), units).items():
+                mix[key] = mix.get(key, 0.0) + w * u
+        fractional = any(abs(u - round(u)) > 1e-6 for u in mix.values())
+        if np.isclose(weights, 1.0).any() and not fractional:
+            whole = {key: int(round(u)) for key, u in mix.items() if round(u)}
+            assert _units_by_route(answer.pool, answer.x) == whole
+        checked.append(fractional)
         return answer
 
     monkeypatch.setattr(matcher.solve._LocalFamilies, "rounded", checking)
@@ -389,15 +410,6 @@ def test_each_family_part_of_the_master_mix_in_whole_units_keeps_its_rows_and_ro
     assert "price_rounds" in result.stats
     assert any(checked)  # some family's part was a true mix of columns
     check_result(instance, result)
-
-
-def _pool_rows(model: matcher.solve._Model, answer: matcher.solve._FamilyAnswer) -> np.ndarray:
-    """The pool positions of the routes in ``answer`` (same kind, ends, depot and days)."""
-    pool, got = model.pool, answer.pool
-    keys = np.stack([pool.kind, pool.src, pool.dem, pool.depot, pool.p, pool.q], axis=1)
-    want = np.stack([got.kind, got.src, got.dem, got.depot, got.p, got.q], axis=1)
-    index = {tuple(k): i for i, k in enumerate(keys.tolist())}
-    return np.array([index[tuple(k)] for k in want.tolist()], np.int64)
 
 
 @pytest.mark.usefixtures("families_path")
@@ -434,7 +446,6 @@ def test_the_families_that_rounding_cost_most_are_solved_again_until_the_rest_fi
     """Bound 1000, _MIX_GAP 0.3 %: the rounded mix may cost 1003.  Rounding cost the three
     families 5, 0.5 and 2 above their parts of the master (total 1007.5): solving the first
     again (its part, 100, is what it should come to) leaves 1002.5, which is within."""
-    from matcher.routes import RoutePool
     from matcher.solve import _FamilyAnswer, _MixSolution
 
     monkeypatch.setattr(matcher.solve, "_MIX_GAP", 3e-3)
