@@ -143,6 +143,8 @@ def test_priced_to_the_end_the_bound_is_the_relaxation_of_the_whole_instance(
     # ... which the prices raised above the families' optima with capacity set aside
     assert relaxation > float(result.stats["capacity_free_eur"]) + tol  # type: ignore[arg-type]
     assert 0 < int(result.stats["price_rounds"]) < 200  # type: ignore[call-overload]
+    # most rounds solved the families on their working routes only; the full ones proved it
+    assert int(result.stats["restricted_rounds"]) > 0  # type: ignore[call-overload]
 
 
 def test_the_master_prices_depot_space_at_what_it_saves_the_family_that_gives_it_up() -> None:
@@ -261,6 +263,70 @@ def test_the_network_duals_price_every_working_route_at_no_less_than_the_toleran
     assert rc.min() >= -found.tol
     assert np.abs(rc[found.x > 0]).max() <= found.tol
     assert (found.row_dual <= found.tol).all()  # the rows are <=: their duals are not positive
+
+
+@pytest.mark.usefixtures("families_path")
+@pytest.mark.parametrize("prices_seed", [1, 2])
+def test_the_network_goes_on_from_its_last_tree_when_only_the_prices_change(
+    prices_seed: int,
+) -> None:
+    """A family's LEMON graph is kept while its working routes stay the same: new prices
+    change only its costs, and the network simplex goes on from its last tree (a warm start),
+    to the optimum that a graph built afresh finds, with duals that price every working
+    route at no less than the tolerance."""
+    local, n, prices = _priced_family(prices_seed)
+    gen = local.solvers[n]
+    matcher.solve._set_prices(gen, local.grid, prices)
+    matcher.solve._network_solve(gen)
+    network = gen.network
+    assert network is not None and network.routes is gen.work
+    warm_before = network.graph.warm_start_count()
+
+    matcher.solve._set_prices(gen, local.grid, prices * 3)
+    found = matcher.solve._network_solve(gen)
+    assert gen.network is network  # the same graph ...
+    assert network.graph.warm_start_count() == warm_before + 1  # ... went on from its tree
+
+    cost = matcher.solve._column_costs(gen.model, gen.work)
+    to_z = matcher.solve._leftover_costs(gen.model.tables)
+    to_z[len(gen.model.tables.s_ids) + len(gen.model.tables.d_ids) :] = (
+        gen.model.tables.mat_m3[gen.model.tables.i_mat]
+        * np.array([float(p.sum()) for _, p in gen.model.prices or []])[gen.model.tables.i_depot]
+    )
+    cold = matcher.solve._FlowNetwork(gen.model, gen.work, matcher.solve._row_qty(gen.model.tables))
+    fresh = cold.solve(cost, to_z)
+    assert cold.graph.warm_start_count() == 0
+    assert int(fresh.flow @ fresh.arc_cost) == network.graph.total_cost()
+    assert float(cost @ found.x) == pytest.approx(
+        float(cost @ fresh.flow[: gen.work.size]), abs=found.error
+    )
+    rc = matcher.solve._reduced_costs(gen.model, found.row_dual, gen.work)
+    assert rc.min() >= -found.tol
+
+
+@pytest.mark.usefixtures("families_path")
+@pytest.mark.parametrize("prices_seed", [1, 2, 3])
+def test_a_restricted_solve_keeps_to_the_working_routes_and_proves_nothing_until_priced(
+    prices_seed: int,
+) -> None:
+    """A restricted solve (one network simplex on the working routes, no pricing) adds no
+    route and is a whole solution; its priced value is no lower than the family's priced
+    optimum (a route outside the working set may do better), and once a full solve at the
+    same prices has let those routes in, a restricted solve there reaches that optimum."""
+    local, n, prices = _priced_family(prices_seed)
+    gen = local.solvers[n]
+    work = gen.work
+
+    def priced_value(column: matcher.solve._Column) -> float:
+        return column.cost + float((prices * column.volume).sum())
+
+    restricted = local.restricted(n, prices)
+    assert gen.work is work  # no route was priced in
+    assert restricted.whole
+    optimum = local.priced(n, prices)
+    assert priced_value(restricted) >= priced_value(optimum) - optimum.error
+    again = local.restricted(n, prices)
+    assert priced_value(again) == pytest.approx(priced_value(optimum), abs=optimum.error)
 
 
 @pytest.mark.usefixtures("families_path")
