@@ -535,6 +535,7 @@ class _Generation:
         self.in_work[work] = True
         _add_columns(self.h, model, work)
         self.network: _FlowNetwork | None = None  # LEMON's graph on ``work``, once solved
+        self.shortfall = 0.0  # after pricing: how far below the working set's optimum lies
         self.rounds = 0
         self.lp_seconds = 0.0
         self.pricing_seconds = 0.0
@@ -599,6 +600,12 @@ class _Generation:
             _cheapest_per(model.pool.dem, rc, improving, _ENTER_PER_ROW),
             _cheapest_per(model.row_src, rc, improving, _ENTER_PER_ROW),
         )
+        # Each unit a demand receives can do at most its best reduced cost better than
+        # now (the pricer offers every demand its best unlisted route), so the optimum over
+        # every route lies at most this far below the working set's.
+        best = np.zeros(model.n_base_rows)
+        np.minimum.at(best, model.row_dem[improving], rc[improving])
+        self.shortfall = float(_row_qty(tables) @ best)
         return entering, int(improving.size)
 
     def admit(self, entering: IntArray) -> None:
@@ -1157,6 +1164,9 @@ _PRICE_GAP = 2e-3
 _PRICE_MAX_ROUNDS = 40
 # restricted rounds (each family on its working routes) before every route is priced again
 _RESTRICTED_MAX_ROUNDS = 10
+# network simplex solves per family in a full round, each followed by pricing; where routes
+# still enter after the last, the bound deducts what they could save
+_FULL_ROUND_SOLVES = 1
 # The weight of the best bound's prices in the next prices tried, after a round that raised
 # the bound; after one that did not, the weight moves halfway to 1.
 _PRICE_SMOOTHING = 0.5
@@ -1225,6 +1235,9 @@ class _Column:
     volume: FloatArray  # (depots, grid days)
     whole: bool
     error: float = 0.0  # how far ``cost`` may lie above the optimum it stands for (rounding)
+    # (<= 0) how far the priced optimum over every route may lie below this column's priced
+    # cost, where it was found on working routes that pricing then showed could do better
+    shortfall: float = 0.0
 
 
 class _Master:
@@ -1589,17 +1602,26 @@ def _price_rounds(
                 asked.append(n)
             else:  # its optimum holds nothing on a priced day, so it stays optimal
                 total += column.cost
-        kind = "priced" if proven else "restricted"
-        replies = dict(families.each([(kind, n, prices) for n in asked]))
+        replies = dict(
+            families.each(
+                [
+                    ("priced", n, prices, _FULL_ROUND_SOLVES)
+                    if proven
+                    else ("restricted", n, prices)
+                    for n in asked
+                ]
+            )
+        )
         for n in sorted(replies):  # in the families' order, whatever order they finish in
             column = cast(_Column, replies[n])
             master.add(n, column)
-            total += column.cost + float((prices * column.volume).sum())
+            total += column.cost + float((prices * column.volume).sum()) + column.shortfall
             error += column.error
         if proven:
             if total > best:
                 best, best_prices, best_error = total, prices, error
-            # the working routes now hold each family's optimum at these prices
+            # the working routes, with the routes that pricing let in, now do at least this
+            # well at these prices
             centre, alpha = total, _PRICE_SMOOTHING
         elif total > centre:
             centre, centre_prices, alpha = total, prices, _PRICE_SMOOTHING
@@ -2208,13 +2230,17 @@ def _start_highs_from(gen: _Generation, found: _NetworkSolution) -> None:
         gen.h.setBasis(tree)
 
 
-def _network_generation(gen: _Generation) -> _NetworkSolution:
+def _network_generation(gen: _Generation, most: int | None = None) -> _NetworkSolution:
     """Column generation on ``gen``'s family without depot-day rows, as
     :meth:`_Generation.solve` does it, with each restricted problem solved by
     :func:`_network_solve`; the routes that enter join ``gen``'s HiGHS model too.
-    Returns the last solve, on the final working set."""
+    Returns the last solve: on the final working set, or, after ``most`` solves, on the one
+    before the last routes entered (``gen.shortfall`` then says how far below it the optimum
+    may lie)."""
+    solves = 0
     while True:
         gen.rounds += 1
+        solves += 1
         t0 = time.perf_counter()
         found = _network_solve(gen)
         gen.lp_seconds += time.perf_counter() - t0
@@ -2222,8 +2248,11 @@ def _network_generation(gen: _Generation) -> _NetworkSolution:
         entering, _ = gen.entering(found.row_dual, found.tol)
         gen.pricing_seconds += time.perf_counter() - t0
         if entering.size == 0:
+            gen.shortfall = 0.0
             return found
         gen.admit(entering)
+        if most is not None and solves >= most:
+            return found
 
 
 class _LocalFamilies:
@@ -2273,17 +2302,22 @@ class _LocalFamilies:
         answer = self._answer(model, solution.x, solution.lower_bound + model.constant, numbers)
         return answer, [self._column(model, *c) for c in self.columns[n]]
 
-    def priced(self, n: int, prices: FloatArray) -> _Column:
-        """Family ``n``'s optimum with ``prices`` on the volume it holds (capacity set aside)."""
+    def priced(self, n: int, prices: FloatArray, solves: int | None = None) -> _Column:
+        """Family ``n``'s optimum with ``prices`` on the volume it holds (capacity set aside),
+        or, after ``solves`` network simplex solves, its best solution so far, whose
+        :attr:`_Column.shortfall` says how far below it the optimum may lie."""
         gen = self.solvers[n]
         _set_prices(gen, self.grid, prices)
         # capacity is set aside until the family is solved within its room: no depot-day
         # rows, so the model is a transportation problem
         assert not any(gen.model.cap_days)
-        found = _network_generation(gen)
+        found = _network_generation(gen, solves)
+        # the column stands for the solve before the last routes entered
+        work = gen.work[: found.x.size]
         used = np.nonzero(found.x > _INT_TOL)[0]
-        self.columns[n].append((gen.work[used], found.x[used]))
-        return replace(self._column(gen.model, gen.work[used], found.x[used]), error=found.error)
+        self.columns[n].append((work[used], found.x[used]))
+        column = self._column(gen.model, work[used], found.x[used])
+        return replace(column, error=found.error, shortfall=gen.shortfall)
 
     def restricted(self, n: int, prices: FloatArray) -> _Column:
         """Family ``n``'s optimum with ``prices`` on the volume it holds, over its working
@@ -2400,8 +2434,9 @@ class _Families:
     """The solvers of :func:`_match_by_family`'s families, in this process or in workers.
 
     A request is a method of :class:`_LocalFamilies` and its arguments, the family first:
-    ``("first", n, grid)``, ``("priced", n, prices)``, ``("rounded", n, weights, room)``,
-    ``("column", n, j)`` or ``("within", n, capacities, steps)``.
+    ``("first", n, grid)``, ``("priced", n, prices, solves)``, ``("restricted", n, prices)``,
+    ``("rounded", n, weights, room)``, ``("column", n, j)`` or
+    ``("within", n, capacities, steps)``.
     """
 
     def each(

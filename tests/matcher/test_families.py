@@ -330,6 +330,37 @@ def test_a_restricted_solve_keeps_to_the_working_routes_and_proves_nothing_until
 
 
 @pytest.mark.usefixtures("families_path")
+@pytest.mark.parametrize("prices_seed", [1, 2, 3])
+def test_a_priced_solve_cut_short_says_how_far_below_it_the_optimum_may_lie(
+    prices_seed: int,
+) -> None:
+    """A full price round gives each family one network simplex solve and one pricing: its
+    column is the solve on the working routes, and its shortfall (each demand's units times
+    the best reduced cost any route into it has) bounds how much better the optimum over
+    every route can do.  So the column's priced cost plus its shortfall is a lower bound of
+    that optimum, which the family solved to the end (here, on another copy) reaches."""
+    local, n, prices = _priced_family(prices_seed)
+    gen = local.solvers[n]
+    work_before = gen.work.size
+    cut = local.priced(n, prices, 1)
+    routes_entered = gen.work.size > work_before
+
+    exact, m, _ = _priced_family(prices_seed)
+    optimum = exact.priced(m, prices)
+    assert optimum.shortfall == 0.0
+
+    def priced_value(column: matcher.solve._Column) -> float:
+        return column.cost + float((prices * column.volume).sum())
+
+    assert routes_entered == (cut.shortfall < 0)
+    tol = cut.error + optimum.error
+    assert priced_value(cut) + cut.shortfall - tol <= priced_value(optimum)
+    assert priced_value(optimum) <= priced_value(cut) + tol
+    if routes_entered:  # the working routes could do better: the cut column is dearer
+        assert priced_value(cut) > priced_value(optimum) + tol
+
+
+@pytest.mark.usefixtures("families_path")
 @pytest.mark.parametrize("prices_seed", [None, 1, 2])
 def test_the_network_optimum_is_a_basis_from_which_highs_needs_no_iteration(
     prices_seed: int | None,
