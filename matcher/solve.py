@@ -1164,6 +1164,9 @@ _PRICE_GAP = 2e-3
 _PRICE_MAX_ROUNDS = 40
 # restricted rounds (each family on its working routes) before every route is priced again
 _RESTRICTED_MAX_ROUNDS = 10
+# network simplex solves per family in the capacity-free pass where depots may bind (the
+# price rounds go on from there); the pass goes on to the optimum where the result fits
+_FIRST_SOLVES = 8
 # network simplex solves per family in a full round, each followed by pricing; where routes
 # still enter after the last, the bound deducts what they could save
 _FULL_ROUND_SOLVES = 1
@@ -1422,7 +1425,7 @@ def _price_families(
     first: list[_FamilyAnswer | None] = [None] * len(parts)
     columns: list[list[_Column]] = [[] for _ in parts]
     for done, (n, reply) in enumerate(
-        families.each([("first", n, grid) for n in range(len(parts))]), 1
+        families.each([("first", n, grid, _FIRST_SOLVES) for n in range(len(parts))]), 1
     ):
         first[n], columns[n] = cast(tuple[_FamilyAnswer, list[_Column]], reply)
         if progress:
@@ -1431,27 +1434,36 @@ def _price_families(
                 f" {len(parts[n].supply):,} supply, {len(parts[n].demand):,} demand,"
                 f" after {time.perf_counter() - t0:.1f} s"
             )
+    room = _depot_room(tables, reserved_m3, grid)
+    joint = sum((c[0].volume for c in columns), np.zeros(room.shape))
+    short = [n for n, a in enumerate(first) if a is not None and not a.stats["exact"]]
+    cut_short = len(short)
+    if short and not (joint > room + _CAP_TOL).any():
+        # the solutions found so far fit: the optimum, where it differs, might too
+        for n, reply in families.each([("finish", n) for n in short]):
+            first[n], columns[n] = cast(tuple[_FamilyAnswer, list[_Column]], reply)
+        joint = sum((c[0].volume for c in columns), np.zeros(room.shape))
+        short = []
     free_bound = 0.0
     answers: list[_FamilyAnswer] = []
     for solved in first:  # in the families' order, so the sums are reproducible
         assert solved is not None
         for key in totals:
             totals[key] += solved.stats[key]
-        free_bound += solved.value
+        free_bound += solved.stats["bound"]
         answers.append(solved)
     stats: dict[str, object] = {
         "method": "column-generation",
         "depot_routes": "families",
         "parts": len(parts),
         "capacity_free_eur": free_bound,
+        "capacity_free_cut_short": cut_short,  # families whose first pass stopped short
         "routes": int(totals["routes"]),
         "useful_routes": int(totals["useful_routes"]),
         "tables_seconds": totals["tables_seconds"],
         "routes_seconds": totals["routes_seconds"],
         "workers": n_workers,
     }
-    room = _depot_room(tables, reserved_m3, grid)
-    joint = sum((c[0].volume for c in columns), np.zeros(room.shape))
     bound = free_bound
     mixed: _MixSolution | None = None
     if (joint > room + _CAP_TOL).any():
@@ -1460,7 +1472,7 @@ def _price_families(
             for column in cols:
                 master.add(n, column)
         weights, bound, rounds, restricted, mixed = _price_rounds(
-            master, families, free_bound, progress, t0
+            master, families, free_bound, set(short), progress, t0
         )
         stats.update(price_rounds=rounds, restricted_rounds=restricted)
         if mixed is not None:
@@ -1540,6 +1552,7 @@ def _price_rounds(
     master: _Master,
     families: _Families,
     free_bound: float,
+    short: set[int],
     progress: Progress | None,
     t0: float,
 ) -> tuple[FloatArray, float, int, int, _MixSolution | None]:
@@ -1550,7 +1563,9 @@ def _price_rounds(
 
     A family priced by the network simplex may lie above its priced optimum by a few
     micro-euros per unit (:attr:`_Column.error`): the bound deducts that, while the stopping
-    test and the choice of prices go by the bound without it, which the master can meet."""
+    test and the choice of prices go by the bound without it, which the master can meet.
+    The families in ``short`` stopped short of their capacity-free optimum (their first
+    column is not it), so every full round prices them."""
     best, best_prices, best_error = free_bound, np.zeros(master.room.shape), 0.0
     mixed: _MixSolution | None = None
     first: dict[int, _Column] = {}  # per family: its optimum with capacity set aside
@@ -1598,7 +1613,7 @@ def _price_rounds(
         total, error = -float((prices * master.room).sum()), 0.0
         asked = []
         for n, column in first.items():
-            if (column.volume[priced] > 0).any():
+            if (column.volume[priced] > 0).any() or (proven and n in short):
                 asked.append(n)
             else:  # its optimum holds nothing on a priced day, so it stays optimal
                 total += column.cost
@@ -2265,27 +2280,63 @@ class _LocalFamilies:
         self.solvers: dict[int, _Generation] = {}
         self.columns: dict[int, list[tuple[IntArray, FloatArray]]] = {}
         self.grid = np.empty(0, np.int64)
+        self.numbers: dict[int, dict[str, float]] = {}  # per family: its counts and timings
 
-    def first(self, n: int, grid: IntArray) -> tuple[_FamilyAnswer, list[_Column]]:
+    def first(
+        self, n: int, grid: IntArray, solves: int | None = None
+    ) -> tuple[_FamilyAnswer, list[_Column]]:
         """Family ``n`` with depot capacity set aside, and its first columns: that optimum,
         the same with only its storage routes that save most per m3 and day held (those
         above each of ``_FIRST_LEVELS`` quantiles of that saving), and the same without depot
         routes (which fits wherever the stock does).  Units that a column leaves out are not
         sent anywhere, so each is a solution, if a dear one, and the master can start from the
-        storage that is worth most, family against family, not from all or nothing."""
+        storage that is worth most, family against family, not from all or nothing.
+
+        After ``solves`` network simplex solves (None: to the end) the column generation may
+        stop short of the optimum: the answer is then the solution found so far, its
+        ``stats["bound"]`` what the optimum can lie no lower than (and ``stats["exact"]``
+        0); :meth:`finish` goes on to the optimum."""
         model, stats = _prepare_model(
             self.parts[n], "column-generation", None, "auto", None, self.excluded_pairs
         )
         gen = _Generation(model, column_generation=True)
-        if gen.work.size:
-            # LEMON's network simplex finds the optimum's routes faster than HiGHS, whose
-            # model then goes on from it in exact costs (and keeps the basis for later)
-            _start_highs_from(gen, _network_generation(gen))
-        solution = _whole_solution(gen, *gen.solve(None), None)
         self.solvers[n] = gen  # kept, to go on from this optimum if capacity binds
         self.grid = grid
-        used = np.nonzero(solution.x > 0)[0]
-        units = solution.x[used].astype(np.float64)
+        keys = ("routes", "useful_routes", "tables_seconds", "routes_seconds")
+        self.numbers[n] = {key: float(stats[key]) for key in keys}  # type: ignore[arg-type]
+        # LEMON's network simplex finds the optimum's routes faster than HiGHS
+        found = _network_generation(gen, solves) if gen.work.size else None
+        if found is None or gen.shortfall == 0.0:
+            return self._capacity_free(n, found)
+        x = np.zeros(len(model.pool), np.int64)
+        x[gen.work[: found.x.size]] = np.round(found.x).astype(np.int64)
+        value = float(model.obj @ x) + model.constant
+        return self._first_columns(n, x, value, value + gen.shortfall - found.error)
+
+    def finish(self, n: int) -> tuple[_FamilyAnswer, list[_Column]]:
+        """Family ``n``'s capacity-free optimum and first columns, where :meth:`first` stopped
+        short of it."""
+        gen = self.solvers[n]
+        return self._capacity_free(n, _network_generation(gen) if gen.work.size else None)
+
+    def _capacity_free(
+        self, n: int, found: _NetworkSolution | None
+    ) -> tuple[_FamilyAnswer, list[_Column]]:
+        """The optimum that LEMON ``found``, confirmed by HiGHS in exact costs: its model
+        goes on from LEMON's tree (and keeps the basis for later)."""
+        gen = self.solvers[n]
+        if found is not None:
+            _start_highs_from(gen, found)
+        solution = _whole_solution(gen, *gen.solve(None), None)
+        value = solution.lower_bound + gen.model.constant
+        return self._first_columns(n, solution.x, value, value)
+
+    def _first_columns(
+        self, n: int, x: IntArray, value: float, bound: float
+    ) -> tuple[_FamilyAnswer, list[_Column]]:
+        model = self.solvers[n].model
+        used = np.nonzero(x > 0)[0]
+        units = x[used].astype(np.float64)
         pool = model.pool
         stored = (pool.kind[used] == DEPOT) & (pool.q[used] > pool.p[used])
         held = model.m3[used] * (pool.q[used] - pool.p[used])
@@ -2297,9 +2348,8 @@ class _LocalFamilies:
             self.columns[n].append((used[keep], units[keep]))
         direct = pool.kind[used] != DEPOT
         self.columns[n].append((used[direct], units[direct]))
-        keys = ("routes", "useful_routes", "tables_seconds", "routes_seconds")
-        numbers = {key: float(stats[key]) for key in keys}  # type: ignore[arg-type]
-        answer = self._answer(model, solution.x, solution.lower_bound + model.constant, numbers)
+        stats = {**self.numbers[n], "bound": bound, "exact": float(bound == value)}
+        answer = self._answer(model, x, value, stats)
         return answer, [self._column(model, *c) for c in self.columns[n]]
 
     def priced(self, n: int, prices: FloatArray, solves: int | None = None) -> _Column:
@@ -2460,7 +2510,7 @@ def _family_of(request: tuple[object, ...]) -> int:
 
 def _ask(local: _LocalFamilies, request: tuple[object, ...]) -> object:
     method, *args = request
-    assert method in ("first", "priced", "restricted", "column", "within", "rounded")
+    assert method in ("first", "finish", "priced", "restricted", "column", "within", "rounded")
     return getattr(local, str(method))(*args)
 
 

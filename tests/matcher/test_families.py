@@ -76,6 +76,87 @@ def test_binding_capacity_is_priced_across_families_within_the_gap() -> None:
 
 
 @pytest.mark.usefixtures("families_path")
+def test_a_capacity_free_pass_cut_short_goes_on_to_the_optimum_where_the_result_fits(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Where depots may bind, the capacity-free pass gives each family a few network simplex
+    solves only (the price rounds go on from there).  Where the families' solutions then fit
+    every depot, the pass goes on to each optimum: the result is still proven optimal."""
+    monkeypatch.setattr(matcher.solve, "_FIRST_SOLVES", 1)
+    instance = _instance(1000, "default")
+    result = match(instance)
+    assert result.stats["depot_routes"] == "families"
+    assert int(result.stats["capacity_free_cut_short"]) > 0  # type: ignore[call-overload]
+    assert "price_rounds" not in result.stats
+    assert result.status == "optimal"
+    whole = match(instance, depot_routes="listed")
+    assert result.objective_eur == pytest.approx(
+        whole.objective_eur, abs=objective_tolerance(whole.objective_eur)
+    )
+    check_result(instance, result)
+
+
+@pytest.mark.usefixtures("families_path")
+def test_binding_capacity_priced_from_a_capacity_free_pass_cut_short_keeps_a_true_bound(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """With two network simplex solves per family in the capacity-free pass, the pass proves
+    less (its bound lies below the capacity-free optimum), and the price rounds price those
+    families in every full round: the result is still feasible, within the gap, and its
+    bound lies below the exact optimum."""
+    monkeypatch.setattr(matcher.solve, "_FIRST_SOLVES", 2)
+    instance = _instance(300, "tight")
+    result = match(instance)
+    assert result.stats["depot_routes"] == "families"
+    assert int(result.stats["capacity_free_cut_short"]) > 0  # type: ignore[call-overload]
+    assert "price_rounds" in result.stats
+    check_result(instance, result)
+    gap = (result.objective_eur - result.lower_bound_eur) / abs(result.lower_bound_eur)
+    assert 0 <= gap < GAP_LIMIT
+    ref = reference_milp_fast(instance)
+    assert ref.proven
+    tol = objective_tolerance(ref.objective_eur)
+    assert result.lower_bound_eur - tol <= ref.objective_eur <= result.objective_eur + tol
+    unbounded = replace(
+        instance, depots=tuple(replace(k, capacity_m3=1e9) for k in instance.depots)
+    )
+    relaxed = match(unbounded, depot_routes="listed")
+    free = float(result.stats["capacity_free_eur"])  # type: ignore[arg-type]
+    assert free < relaxed.objective_eur - objective_tolerance(relaxed.objective_eur)
+
+
+@pytest.mark.usefixtures("families_path")
+def test_a_family_cut_short_knows_how_far_below_its_solution_the_optimum_may_lie() -> None:
+    """One solve and one pricing: the family's answer is a whole solution (not the optimum),
+    its bound lies below the optimum that :meth:`finish` then reaches, and that optimum is
+    exact (HiGHS confirms it)."""
+    from matcher.routes import build_tables
+
+    instance = _instance(1000, "tight")
+    tables = build_tables(instance)
+    relaxed = replace(
+        instance,
+        depots=tuple(replace(k, capacity_m3=matcher.solve._UNBOUNDED_M3) for k in instance.depots),
+    )
+    parts = matcher.solve._family_parts(relaxed, tables)
+    n = max(range(len(parts)), key=lambda i: len(parts[i].supply) + len(parts[i].demand))
+    grid = matcher.solve._day_grid(tables, {})
+    local = matcher.solve._LocalFamilies(dict(enumerate(parts)), ())
+    short, columns = local.first(n, grid, 1)
+    assert short.stats["exact"] == 0.0
+    assert columns[0].whole
+    assert columns[0].cost == pytest.approx(short.value)
+    optimum, _ = local.finish(n)
+    assert optimum.stats["exact"] == 1.0
+    assert optimum.stats["bound"] == optimum.value
+    assert short.stats["bound"] <= optimum.value <= short.value
+    assert optimum.value < short.value - 1.0  # one solve was not enough here
+    reference = matcher.solve._LocalFamilies(dict(enumerate(parts)), ())
+    exact, _ = reference.first(n, grid)
+    assert optimum.value == pytest.approx(exact.value, abs=objective_tolerance(exact.value))
+
+
+@pytest.mark.usefixtures("families_path")
 def test_large_families_round_within_their_room_by_flooring_depot_routes(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:

@@ -158,7 +158,7 @@ def test_an_error_in_a_family_worker_reaches_the_caller_and_stops_the_workers(
     monkeypatch.setattr(matcher.solve, "_LIST_DEPOT_PAIRS", 0)
     instance = parse_instance(generate_instance(200, 200, 3, seed=11, regime="tight"))
 
-    def failing(self: object, n: int, grid: object) -> object:
+    def failing(self: object, n: int, grid: object, solves: object = None) -> object:
         raise matcher.solve.SolverError(f"family {n} failed")
 
     monkeypatch.setattr(matcher.solve._LocalFamilies, "first", failing)  # inherited by the fork
