@@ -187,6 +187,19 @@ def _leftover_costs(tables: Tables) -> FloatArray:
     return out
 
 
+def _priced_leftover_costs(model: _Model) -> FloatArray:
+    """:func:`_leftover_costs` where ``model`` has prices: stock that stays pays the price of
+    the room it holds on every priced day."""
+    tables = model.tables
+    out = _leftover_costs(tables)
+    if model.prices is not None and len(tables.i_ids):
+        held = np.array([float(price.sum()) for _, price in model.prices])
+        out[len(tables.s_ids) + len(tables.d_ids) :] = (
+            tables.mat_m3[tables.i_mat] * held[tables.i_depot]
+        )
+    return out
+
+
 def _reserved_steps(
     tables: Tables, stock_m3: FloatArray, reserved_m3: Mapping[str, Sequence[tuple[date, float]]]
 ) -> list[tuple[IntArray, FloatArray]]:
@@ -1436,7 +1449,7 @@ def _price_families(
             )
     room = _depot_room(tables, reserved_m3, grid)
     joint = sum((c[0].volume for c in columns), np.zeros(room.shape))
-    short = [n for n, a in enumerate(first) if a is not None and not a.stats["exact"]]
+    short = [n for n, a in enumerate(first) if a is not None and a.stats["bound"] < a.value]
     cut_short = len(short)
     if short and not (joint > room + _CAP_TOL).any():
         # the solutions found so far fit: the optimum, where it differs, might too
@@ -1568,7 +1581,9 @@ def _price_rounds(
     column is not it), so every full round prices them."""
     best, best_prices, best_error = free_bound, np.zeros(master.room.shape), 0.0
     mixed: _MixSolution | None = None
-    first: dict[int, _Column] = {}  # per family: its optimum with capacity set aside
+    # per family: its optimum with capacity set aside (for a family in ``short``, the
+    # solution its pass stopped at)
+    first: dict[int, _Column] = {}
     for n, column in zip(master.family, master.columns, strict=True):
         first.setdefault(n, column)
     rounds = restricted = since = 0  # full rounds; restricted ones, in all and since a full one
@@ -1966,11 +1981,7 @@ def _network_solve(gen: _Generation) -> _NetworkSolution:
     fee, stock stays at the price of the room it holds, and what is not met is bought new."""
     model = gen.model
     tables, work = model.tables, gen.work
-    n_s, n_d = len(tables.s_ids), len(tables.d_ids)
-    to_z = _leftover_costs(tables)  # per sending row: the cost of u -> Z; per demand: Z -> v
-    if model.prices is not None and len(tables.i_ids):
-        held = np.array([float(price.sum()) for _, price in model.prices])
-        to_z[n_s + n_d :] = tables.mat_m3[tables.i_mat] * held[tables.i_depot]
+    to_z = _priced_leftover_costs(model)  # per sending row: u -> Z; per demand: Z -> v
     if gen.network is None or gen.network.routes is not work:
         gen.network = None  # its graph goes before the next one is built
         gen.network = _FlowNetwork(model, work, _row_qty(tables))
@@ -2294,8 +2305,8 @@ class _LocalFamilies:
 
         After ``solves`` network simplex solves (None: to the end) the column generation may
         stop short of the optimum: the answer is then the solution found so far, its
-        ``stats["bound"]`` what the optimum can lie no lower than (and ``stats["exact"]``
-        0); :meth:`finish` goes on to the optimum."""
+        ``stats["bound"]`` what the optimum can lie no lower than (below the answer's value,
+        which it equals where the answer is the optimum); :meth:`finish` goes on to it."""
         model, stats = _prepare_model(
             self.parts[n], "column-generation", None, "auto", None, self.excluded_pairs
         )
@@ -2348,7 +2359,7 @@ class _LocalFamilies:
             self.columns[n].append((used[keep], units[keep]))
         direct = pool.kind[used] != DEPOT
         self.columns[n].append((used[direct], units[direct]))
-        stats = {**self.numbers[n], "bound": bound, "exact": float(bound == value)}
+        stats = {**self.numbers[n], "bound": bound}
         answer = self._answer(model, x, value, stats)
         return answer, [self._column(model, *c) for c in self.columns[n]]
 
@@ -2362,12 +2373,7 @@ class _LocalFamilies:
         # rows, so the model is a transportation problem
         assert not any(gen.model.cap_days)
         found = _network_generation(gen, solves)
-        # the column stands for the solve before the last routes entered
-        work = gen.work[: found.x.size]
-        used = np.nonzero(found.x > _INT_TOL)[0]
-        self.columns[n].append((work[used], found.x[used]))
-        column = self._column(gen.model, work[used], found.x[used])
-        return replace(column, error=found.error, shortfall=gen.shortfall)
+        return self._keep(n, found, gen.shortfall)
 
     def restricted(self, n: int, prices: FloatArray) -> _Column:
         """Family ``n``'s optimum with ``prices`` on the volume it holds, over its working
@@ -2380,9 +2386,18 @@ class _LocalFamilies:
         t0 = time.perf_counter()
         found = _network_solve(gen)
         gen.lp_seconds += time.perf_counter() - t0
+        return self._keep(n, found, 0.0)
+
+    def _keep(self, n: int, found: _NetworkSolution, shortfall: float) -> _Column:
+        """Family ``n``'s priced solution ``found`` kept as its next column.  ``found`` is on
+        the working routes as they were when it was solved (routes that entered since come
+        after them)."""
+        gen = self.solvers[n]
+        work = gen.work[: found.x.size]
         used = np.nonzero(found.x > _INT_TOL)[0]
-        self.columns[n].append((gen.work[used], found.x[used]))
-        return replace(self._column(gen.model, gen.work[used], found.x[used]), error=found.error)
+        self.columns[n].append((work[used], found.x[used]))
+        column = self._column(gen.model, work[used], found.x[used])
+        return replace(column, error=found.error, shortfall=shortfall)
 
     def column(self, n: int, j: int) -> _FamilyAnswer:
         """Family ``n``'s column ``j`` (whole units) as a solution."""
@@ -2484,8 +2499,8 @@ class _Families:
     """The solvers of :func:`_match_by_family`'s families, in this process or in workers.
 
     A request is a method of :class:`_LocalFamilies` and its arguments, the family first:
-    ``("first", n, grid)``, ``("priced", n, prices, solves)``, ``("restricted", n, prices)``,
-    ``("rounded", n, weights, room)``, ``("column", n, j)`` or
+    ``("first", n, grid, solves)``, ``("finish", n)``, ``("priced", n, prices, solves)``,
+    ``("restricted", n, prices)``, ``("rounded", n, weights, room)``, ``("column", n, j)`` or
     ``("within", n, capacities, steps)``.
     """
 
