@@ -338,6 +338,46 @@ def test_a_priced_family_solved_by_network_simplex_reaches_the_optimum_of_highs(
     assert highs - objective_tolerance(highs) <= lemon <= highs + column.error
 
 
+@pytest.mark.parametrize("seed", range(5))
+def test_the_volume_a_route_holds_is_priced_over_exactly_the_days_it_holds_it(seed: int) -> None:
+    """_spanned, day by day: a depot route holds m3 on the days p <= day < q of its depot, a
+    stock route frees them from q on, a direct route holds nothing; depots without priced
+    days (and days outside the routes' spans) count for nothing."""
+    from types import SimpleNamespace
+
+    from matcher.routes import DEPOT, DIRECT, STOCK
+
+    rng = np.random.default_rng(seed)
+    n_depots, n_routes, today = 4, 300, 738_000
+    day_values: list[dict[int, float]] = []
+    for k in range(n_depots):  # depot 2 has no priced day
+        days = rng.choice(np.arange(today, today + 60), size=0 if k == 2 else 15, replace=False)
+        value = rng.normal(size=days.size).tolist()
+        day_values.append(dict(zip(days.tolist(), value, strict=True)))
+    day_prefix = []
+    for on_day in day_values:
+        days = np.array(sorted(on_day), dtype=np.int64)
+        prefix = np.concatenate([[0.0], np.cumsum([on_day[d] for d in days.tolist()])])
+        day_prefix.append((days, prefix))
+    kind = rng.choice([DIRECT, DEPOT, STOCK], size=n_routes).astype(np.int8)
+    depot = np.where(kind == DIRECT, -1, rng.integers(0, n_depots, n_routes))
+    p = today + rng.integers(0, 50, n_routes)
+    q = p + rng.integers(0, 20, n_routes)
+    m3 = rng.random(n_routes) + 0.1
+    pool = SimpleNamespace(kind=kind, depot=depot, p=p, q=q)
+    model = SimpleNamespace(pool=pool, m3=m3)
+    idx = rng.permutation(n_routes)[:200]
+    got = matcher.solve._spanned(model, idx, day_prefix)  # type: ignore[arg-type]
+    for r, value in zip(idx.tolist(), got.tolist(), strict=True):
+        if kind[r] == DIRECT:
+            expected = 0.0
+        elif kind[r] == STOCK:
+            expected = -sum(v for d, v in day_values[depot[r]].items() if d >= q[r])
+        else:
+            expected = sum(v for d, v in day_values[depot[r]].items() if p[r] <= d < q[r])
+        assert value == pytest.approx(m3[r] * expected, abs=1e-9)
+
+
 @pytest.mark.usefixtures("families_path")
 def test_the_network_duals_price_every_working_route_at_no_less_than_the_tolerance() -> None:
     """The row duals read off LEMON's potentials are those of the transportation problem: no
