@@ -750,3 +750,46 @@ def test_the_master_grown_over_several_solves_reaches_the_optimum_of_one_solved_
             abs=1e-6,
         )
         assert (prices >= 0).all()
+
+
+@pytest.mark.usefixtures("families_path")
+@pytest.mark.parametrize("seed", [3, 11])
+def test_the_search_around_a_familys_relaxation_runs_its_branch_and_bound_once(
+    monkeypatch: pytest.MonkeyPatch, seed: int
+) -> None:
+    """Families solved again within their room, their units made whole by the search around
+    the relaxation (RENS).  Before its branch and bound, RENS adds a row for every depot day
+    that the fullest solution around the relaxation (split depot routes rounded up, split
+    stock routes down) overfills, so no whole solution it finds overfills a day without a
+    row, and it never runs again for one (on these two instances it used to, once each)."""
+    from matcher.generate import generate_instance
+    from matcher.io import parse_instance
+
+    monkeypatch.setattr(matcher.solve, "_MIX_GAP", -1.0)  # the families are solved again
+    monkeypatch.setattr(matcher.solve, "_ROUNDING_CLOSE_ENOUGH", 0.0)  # by the search
+    searches: list[int] = []  # per call of RENS, the branch and bound runs it made; -1 after
+    real_rens, real_run = matcher.solve._rens, highspy.Highs.run
+
+    def rens(gen: matcher.solve._Generation, x: np.ndarray) -> np.ndarray | None:
+        searches.append(0)
+        try:
+            return real_rens(gen, x)
+        finally:
+            searches.append(-1)
+
+    def run(h: highspy.Highs) -> object:
+        status = real_run(h)
+        if searches and searches[-1] >= 0 and h.getInfo().mip_node_count >= 0:
+            searches[-1] += 1  # a run with integer columns
+        return status
+
+    monkeypatch.setattr(matcher.solve, "_rens", rens)
+    monkeypatch.setattr(highspy.Highs, "run", run)
+    instance = parse_instance(generate_instance(500, 500, 5, seed=seed, regime="tight"))
+    result = match(instance, workers=1)
+    runs = [n for n in searches if n >= 0]
+    assert len(runs) >= 2
+    assert all(n == 1 for n in runs)
+    check_result(instance, result)
+    gap = (result.objective_eur - result.lower_bound_eur) / abs(result.lower_bound_eur)
+    assert 0 <= gap < GAP_LIMIT
