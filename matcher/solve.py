@@ -119,6 +119,7 @@ _PROOF_TOL_EUR = 0.005
 # Independent parts are solved in worker processes from this many listings on (supply plus
 # demand); below it, starting the workers costs more than they save.
 _PARALLEL_MIN_LISTINGS = 20_000
+_SPANNED_CHUNK = 1 << 16  # routes priced over their depot days at a time (bounds the temporaries)
 WORKERS_ENV = "MATERIALMATCH_WORKERS"
 
 
@@ -290,28 +291,33 @@ def _spanned(
     routes, which free the days from their delivery on.
 
     The depots' days are laid end to end (keyed by depot, then day), so that one search
-    answers every route whatever its depot: at 100k listings a side, a search per depot took
-    10 s of each worker's time."""
+    answers every route whatever its depot (at 100k listings a side, a search per depot took
+    10 s of each worker's time), ``_SPANNED_CHUNK`` routes at a time (at 10k listings a side,
+    all 772k listed routes at once raised peak memory by 40 MiB)."""
     pool = model.pool
     out = np.zeros(idx.size)
     counts = np.array([days.size for days, _ in day_prefix], dtype=np.int64)
     if not counts.any():
         return out
-    on = np.nonzero(pool.depot[idx] >= 0)[0]
-    r = idx[on]
-    depot = pool.depot[r]
     stride = np.int64(1) << 32  # above any day's ordinal
     keys = np.concatenate([k * stride + days for k, (days, _) in enumerate(day_prefix)])
     # each depot's prefix has one entry more than it has days: the k-th depot's prefix entry
-    # for its j-th day sits at (its first key's position) + k + j
+    # for its j-th day sits at (its first key's position) + k + j, and its total at the end
     prefix = np.concatenate([prefix for _, prefix in day_prefix])
-    p_at = np.searchsorted(keys, depot * stride + pool.p[r], "left") + depot
-    q_at = np.searchsorted(keys, depot * stride + pool.q[r], "left") + depot
-    last = (np.cumsum(counts) + np.arange(counts.size))[depot]  # the depot's prefix total
-    is_stock = pool.kind[r] == STOCK
-    # depot route: days p <= day < q, coefficient +m3; stock: days >= q, coefficient -m3
-    spanned = np.where(is_stock, -(prefix[last] - prefix[q_at]), prefix[q_at] - prefix[p_at])
-    out[on] = model.m3[r] * spanned
+    total_at = np.cumsum(counts) + np.arange(counts.size)
+    on = np.nonzero(pool.depot[idx] >= 0)[0]
+    for start in range(0, on.size, _SPANNED_CHUNK):
+        at = on[start : start + _SPANNED_CHUNK]
+        r = idx[at]
+        depot = pool.depot[r]
+        p_at = np.searchsorted(keys, depot * stride + pool.p[r], "left") + depot
+        q_at = np.searchsorted(keys, depot * stride + pool.q[r], "left") + depot
+        is_stock = pool.kind[r] == STOCK
+        # depot route: days p <= day < q, coefficient +m3; stock: days >= q, coefficient -m3
+        held = np.where(
+            is_stock, prefix[q_at] - prefix[total_at[depot]], prefix[q_at] - prefix[p_at]
+        )
+        out[at] = model.m3[r] * held
     return out
 
 

@@ -338,15 +338,20 @@ def test_a_priced_family_solved_by_network_simplex_reaches_the_optimum_of_highs(
     assert highs - objective_tolerance(highs) <= lemon <= highs + column.error
 
 
+@pytest.mark.parametrize("chunk", [1 << 16, 7])
 @pytest.mark.parametrize("seed", range(5))
-def test_the_volume_a_route_holds_is_priced_over_exactly_the_days_it_holds_it(seed: int) -> None:
+def test_the_volume_a_route_holds_is_priced_over_exactly_the_days_it_holds_it(
+    monkeypatch: pytest.MonkeyPatch, seed: int, chunk: int
+) -> None:
     """_spanned, day by day: a depot route holds m3 on the days p <= day < q of its depot, a
     stock route frees them from q on, a direct route holds nothing; depots without priced
-    days (and days outside the routes' spans) count for nothing."""
+    days (and days outside the routes' spans) count for nothing.  The same in chunks of 7
+    routes."""
     from types import SimpleNamespace
 
     from matcher.routes import DEPOT, DIRECT, STOCK
 
+    monkeypatch.setattr(matcher.solve, "_SPANNED_CHUNK", chunk)
     rng = np.random.default_rng(seed)
     n_depots, n_routes, today = 4, 300, 738_000
     day_values: list[dict[int, float]] = []
