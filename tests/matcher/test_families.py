@@ -338,6 +338,32 @@ def test_a_priced_family_solved_by_network_simplex_reaches_the_optimum_of_highs(
     assert highs - objective_tolerance(highs) <= lemon <= highs + column.error
 
 
+@pytest.mark.parametrize("sort_max", [1 << 12, 0])
+@pytest.mark.parametrize("seed", range(6))
+def test_the_routes_that_enter_are_the_cheapest_of_each_row_narrowed_down_or_not(
+    monkeypatch: pytest.MonkeyPatch, seed: int, sort_max: int
+) -> None:
+    """_cheapest_per picks, per group, the ``n`` candidates of least key, ties to the earlier
+    candidate, in the order of group, key and position: the same whether it sorts every
+    candidate or first narrows them down by per-group minima (``sort_max`` 0), with keys
+    that tie often, groups with fewer candidates than ``n``, and infinite keys."""
+    monkeypatch.setattr(matcher.solve, "_CHEAPEST_SORT_MAX", sort_max)
+    rng = np.random.default_rng(seed)
+    size = 2_000
+    group = rng.integers(0, 150, size)
+    key = rng.integers(-6, 6, size).astype(np.float64) / 4  # many ties
+    key[rng.random(size) < 0.02] = np.inf
+    candidates = np.sort(rng.choice(size, size=1_500, replace=False))
+    for n in (1, 2, 4):
+        got = matcher.solve._cheapest_per(group, key, candidates, n)
+        by_group: dict[int, list[tuple[float, int, int]]] = {}
+        for pos, c in enumerate(candidates.tolist()):
+            by_group.setdefault(int(group[c]), []).append((float(key[c]), pos, c))
+        expected = [c for g in sorted(by_group) for _, _, c in sorted(by_group[g])[:n]]
+        assert got.tolist() == expected
+        assert len(set(group[got].tolist())) == len(by_group)  # every group has its pick
+
+
 @pytest.mark.parametrize("chunk", [1 << 16, 7])
 @pytest.mark.parametrize("seed", range(5))
 def test_the_volume_a_route_holds_is_priced_over_exactly_the_days_it_holds_it(
