@@ -711,6 +711,74 @@ def test_the_families_that_rounding_cost_most_are_solved_again_until_the_rest_fi
     assert mix.to_solve_again(990.0) is None  # the master itself is not close enough
 
 
+class _ScriptedMaster:
+    """A master whose solves return the values of a script, one family, one depot day."""
+
+    def __init__(self, values: list[float]) -> None:
+        from matcher.solve import _Column
+
+        self.values = values
+        self.room = np.ones((1, 1))
+        self.family = [0]
+        self.columns = [_Column(cost=100.0, volume=np.full((1, 1), 2.0), whole=True)]
+
+    def solve(self) -> tuple[np.ndarray, np.ndarray, float]:
+        return np.ones(len(self.columns)), np.ones((1, 1)), self.values.pop(0)
+
+    def add(self, family: int, column: object) -> None:
+        self.family.append(family)
+        self.columns.append(column)  # type: ignore[arg-type]
+
+
+class _ScriptedFamilies:
+    """Families that answer every request with a column below the bound (no bound rises)."""
+
+    def __init__(self) -> None:
+        self.asked: list[str] = []
+
+    def each(self, requests: list[tuple[object, ...]]) -> list[tuple[int, object]]:
+        from matcher.solve import _Column
+
+        self.asked.extend(str(r[0]) for r in requests)
+        return [(0, _Column(cost=50.0, volume=np.zeros((1, 1)), whole=True)) for _ in requests]
+
+
+@pytest.mark.parametrize(
+    ("values", "roundings"),
+    [
+        # within _MIX_GAP at the start: rounded; a restricted round, then close: not again
+        ([100.25, 100.15], [100.25]),
+        # not within _MIX_GAP at the start: the close after the restricted round is rounded
+        ([100.35, 100.15], [100.15]),
+    ],
+)
+def test_the_mix_is_not_rounded_again_when_only_a_restricted_round_came_since(
+    monkeypatch: pytest.MonkeyPatch, values: list[float], roundings: list[float]
+) -> None:
+    """Bound 100, _MIX_GAP 0.3 %, _PRICE_GAP 0.2 %.  A master within 0.3 % of the bound
+    after a round that priced every route has its mix rounded; where that does not end the
+    pricing, a restricted round follows, which cannot raise the bound, and where the master
+    then comes within 0.2 % the pricing ends with the mix rounded before, not again."""
+    from matcher.solve import _price_rounds
+
+    monkeypatch.setattr(matcher.solve, "_MIX_GAP", 3e-3)
+    monkeypatch.setattr(matcher.solve, "_PRICE_GAP", 2e-3)
+    script = list(values)
+    master = _ScriptedMaster(script)
+    rounded_at: list[float] = []
+
+    def round_mix(master: _ScriptedMaster, weights: object, families: object) -> None:
+        rounded_at.append(values[len(values) - len(script) - 1])
+        return None  # no mix fits: the pricing goes on
+
+    monkeypatch.setattr(matcher.solve, "_round_master_mix", round_mix)
+    families = _ScriptedFamilies()
+    _price_rounds(master, families, 100.0, set(), None, 0.0)  # type: ignore[arg-type]
+    assert families.asked == ["restricted"]  # one restricted round between the two solves
+    assert not script  # the pricing ended at the second solve
+    assert rounded_at == roundings
+
+
 @pytest.mark.usefixtures("families_path")
 def test_a_family_whose_rounding_costs_much_is_solved_again_and_the_others_keep_theirs(
     monkeypatch: pytest.MonkeyPatch,
