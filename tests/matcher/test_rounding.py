@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from functools import cache
 
+import numpy as np
 import pytest
 
 import matcher.solve
@@ -71,3 +72,32 @@ def test_rounding_down_dives_where_stock_leaving_early_splits_units(
     assert (True, True) in dives  # rounding down dived, and found whole units
     check_result(instance, result)
     assert result.objective_eur - result.lower_bound_eur < GAP_LIMIT * result.lower_bound_eur
+
+
+@pytest.mark.parametrize(("depots", "seed"), [(1, 4), (2, 1)])
+def test_whole_units_around_an_optimum_of_other_costs_prove_nothing(depots: int, seed: int) -> None:
+    """Without duals (the relaxation's optimum was found at other costs: a family solved
+    within its room from its priced optimum), whole units are still found around it, fit
+    every depot day, and cost no less than the relaxation at those costs, but nothing is
+    proven and no branch and bound runs, since reduced costs would need the duals.  With the
+    duals, the same small model goes on to branch and bound and its proof."""
+    from matcher.generate import generate_instance
+    from matcher.io import parse_instance
+
+    instance = parse_instance(generate_instance(40, 40, depots, seed=seed, regime="tight"))
+    solutions = {}
+    for duals in (False, True):
+        model, _ = matcher.solve._prepare_model(
+            instance, "column-generation", None, "listed", None, ()
+        )
+        gen = matcher.solve._Generation(model, column_generation=True)
+        x, row_dual = gen.solve(None)
+        assert np.abs(x - np.round(x)).max() > 1e-6  # capacity splits units
+        solution = matcher.solve._whole_solution(gen, x, row_dual if duals else None, None)
+        held = solution.x.astype(np.float64)
+        assert not matcher.solve._violated_days(model, np.arange(len(model.pool)), held)
+        assert float(model.obj @ solution.x) >= float(model.obj[gen.work] @ x) - 1e-6
+        solutions[duals] = solution
+    assert not solutions[False].proven
+    assert "mip_status" not in solutions[False].stats
+    assert solutions[True].stats["mip_status"] == "Optimal"
