@@ -136,8 +136,9 @@ def candidate_pairs(
     sorted_keys = key_a[order_a]
     row_b, col_b = cells(lat_b, lon_b)
     # Unit vectors: a dot product rejects most near misses before the exact (costlier) formula.
-    unit_a = _unit_vectors(lat_a, lon_a)
-    unit_b = _unit_vectors(lat_b, lon_b)
+    # (a's in the order of its cells, so that the candidates of each cell are read in a run)
+    a_x, a_y, a_z = np.ascontiguousarray(_unit_vectors(lat_a, lon_a)[order_a].T)
+    b_x, b_y, b_z = np.ascontiguousarray(_unit_vectors(lat_b, lon_b).T)
     # a margin, so that rounding never drops a pair the exact formula keeps
     min_dot = np.cos(np.minimum(radius / EARTH_RADIUS_KM, math.pi)) - 1e-9
 
@@ -158,10 +159,14 @@ def candidate_pairs(
             ib = np.repeat(np.arange(lat_b.size, dtype=np.int64), counts)
             # positions start[b] .. stop[b]-1 for each b, flattened without a Python loop
             run_starts = np.repeat(start - np.cumsum(counts) + counts, counts)
-            ia = order_a[np.arange(total, dtype=np.int64) + run_starts]
-            dot = np.einsum("ij,ij->i", unit_a[ia], unit_b[ib])
+            pos = np.arange(total, dtype=np.int64) + run_starts
+            # coordinate by coordinate, from 1-d arrays: gathering rows of 3 for an einsum
+            # took ten times as long (100k listings a side: 6 s of the 17 s direct routes took)
+            dot = a_x[pos] * np.repeat(b_x, counts)
+            dot += a_y[pos] * np.repeat(b_y, counts)
+            dot += a_z[pos] * np.repeat(b_z, counts)
             near = dot >= min_dot[ib]
-            ia_parts.append(ia[near])
+            ia_parts.append(order_a[pos[near]])
             ib_parts.append(ib[near])
     if not ia_parts:
         return empty

@@ -452,14 +452,21 @@ def _direct_routes(tables: Tables, fam: int) -> RoutePool:
         tables.d_max_gc_km[d_idx],
     )
     s, d = s_idx[ia], d_idx[ib]
-    allowed, penalty = tables.penalty(tables.s_mat[s], tables.d_mat[d])
+    # windows and conditions first: they leave about a third of the pairs near enough
     day = np.maximum(tables.s_a[s], tables.d_a[d])
-    keep = (
-        allowed
-        & (tables.s_cond[s] >= tables.d_cond[d])
-        & (day <= np.minimum(tables.s_b[s], tables.d_b[d]))
+    keep = (tables.s_cond[s] >= tables.d_cond[d]) & (
+        day <= np.minimum(tables.s_b[s], tables.d_b[d])
     )
-    s, d, penalty, day = s[keep], d[keep], penalty[keep], day[keep]
+    s, d, day = s[keep], d[keep], day[keep]
+    s_mats, d_mats = np.unique(tables.s_mat[s_idx]), np.unique(tables.d_mat[d_idx])
+    if s_mats.size == 1 and d_mats.size == 1:  # most families: one lookup, not one per pair
+        one_allowed, one_penalty = tables.penalty(s_mats, d_mats)
+        if not one_allowed[0]:
+            return RoutePool.empty()
+        penalty = np.full(s.size, float(one_penalty[0]))
+    else:
+        allowed, penalty = tables.penalty(tables.s_mat[s], tables.d_mat[d])
+        s, d, penalty, day = s[allowed], d[allowed], penalty[allowed], day[allowed]
     keep = requirements_met(tables, s, d)
     s, d, penalty, day = s[keep], d[keep], penalty[keep], day[keep]
     # the exact distance, and the exact radius test, only for pairs that are otherwise feasible
