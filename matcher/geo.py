@@ -123,7 +123,11 @@ def candidate_pairs(
     if worst_lat >= 89.0 or cell_lon * (2 * reach + 1) >= 360.0:
         # near a pole, or a radius comparable to the globe: one column of cells
         cell_lon = 360.0
-    n_lon = max(int(math.ceil(360.0 / cell_lon)), 1)
+    # a whole number of columns round the globe, none narrower than that: with one column
+    # narrower than the others at the antimeridian, two points a reach apart across it could
+    # lie more than ``reach`` columns apart, and their pair was missed
+    n_lon = max(int(360.0 // cell_lon), 1)
+    cell_lon = 360.0 / n_lon
 
     def cells(lat: FloatArray, lon: FloatArray) -> tuple[IntArray, IntArray]:
         row = np.floor((lat + 90.0) / cell_lat).astype(np.int64)

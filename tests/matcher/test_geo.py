@@ -1,0 +1,44 @@
+"""The radius join: every pair within a demand's radius is found, whatever the latitude, near
+the poles and across the antimeridian, without a dense matrix."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from matcher.geo import candidate_pairs, great_circle_km, pairs_within
+
+
+def _points(rng: np.random.Generator, n: int, where: str) -> tuple[np.ndarray, np.ndarray]:
+    if where == "twente":  # clustered, as listings are
+        centres = np.array([[52.22, 6.89], [52.26, 6.79], [52.35, 6.66], [52.09, 5.12]])
+        pick = centres[rng.integers(0, len(centres), n)]
+        return pick[:, 0] + rng.normal(0, 0.3, n), pick[:, 1] + rng.normal(0, 0.4, n)
+    if where == "pole":
+        return rng.uniform(84.0, 90.0, n), rng.uniform(-180.0, 180.0, n)
+    if where == "antimeridian":
+        return rng.uniform(-5.0, 5.0, n), (rng.uniform(175.0, 185.0, n) + 180.0) % 360.0 - 180.0
+    return np.degrees(np.arcsin(rng.uniform(-1, 1, n))), rng.uniform(-180.0, 180.0, n)
+
+
+@pytest.mark.parametrize("where", ["twente", "pole", "antimeridian", "globe"])
+@pytest.mark.parametrize("seed", range(4))
+def test_every_pair_within_each_radius_is_found(where: str, seed: int) -> None:
+    rng = np.random.default_rng(seed)
+    lat_a, lon_a = _points(rng, 700, where)
+    lat_b, lon_b = _points(rng, 500, where)
+    radius = {"twente": 50.0, "pole": 300.0, "antimeridian": 200.0, "globe": 2_000.0}[where]
+    radius_b = rng.uniform(0.0, radius, lat_b.size)
+    km = great_circle_km(lat_a[:, None], lon_a[:, None], lat_b[None, :], lon_b[None, :])
+    expected = set(zip(*np.nonzero(km <= radius_b[None, :]), strict=True))
+    assert expected  # the case is not empty
+
+    ia, ib = candidate_pairs(lat_a, lon_a, lat_b, lon_b, radius_b)
+    candidates = set(zip(ia.tolist(), ib.tolist(), strict=True))
+    assert len(candidates) == ia.size  # no pair twice
+    assert expected <= candidates
+
+    ia, ib, got_km = pairs_within(lat_a, lon_a, lat_b, lon_b, radius_b)
+    assert set(zip(ia.tolist(), ib.tolist(), strict=True)) == expected
+    assert np.all(np.diff(ib) >= 0)  # sorted by b
+    assert got_km == pytest.approx(km[ia, ib])
