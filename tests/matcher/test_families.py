@@ -18,6 +18,7 @@ from __future__ import annotations
 from dataclasses import replace
 from datetime import timedelta
 from functools import cache
+from typing import Any
 
 import highspy
 import numpy as np
@@ -871,10 +872,12 @@ def test_the_search_around_a_familys_relaxation_runs_its_branch_and_bound_once(
     searches: list[int] = []  # per call of RENS, the branch and bound runs it made; -1 after
     real_rens, real_run = matcher.solve._rens, highspy.Highs.run
 
-    def rens(gen: matcher.solve._Generation, x: np.ndarray) -> np.ndarray | None:
+    def rens(
+        gen: matcher.solve._Generation, x: np.ndarray, *args: Any, **kwargs: Any
+    ) -> np.ndarray | None:
         searches.append(0)
         try:
-            return real_rens(gen, x)
+            return real_rens(gen, x, *args, **kwargs)
         finally:
             searches.append(-1)
 

@@ -101,3 +101,37 @@ def test_whole_units_around_an_optimum_of_other_costs_prove_nothing(depots: int,
     assert not solutions[False].proven
     assert "mip_status" not in solutions[False].stats
     assert solutions[True].stats["mip_status"] == "Optimal"
+
+
+def test_the_search_around_the_relaxation_may_stop_early_and_leave_the_rest_to_lemon() -> None:
+    """RENS on a small model where rounding down is not enough.  Without ``exact``, the
+    transportation part that is left once the depot routes carry whole units goes to LEMON's
+    network simplex instead of HiGHS: the same cost (to within LEMON's rounding of costs), whole
+    units, every depot day within capacity.  With a gap of a million euros the branch and bound
+    stops at its first solution, which is whole and fits too, and costs no less."""
+    from matcher.generate import generate_instance
+    from matcher.io import parse_instance
+
+    instance = parse_instance(generate_instance(40, 40, 2, seed=1, regime="tight"))
+    costs = {}
+    for gap_eur, exact in ((0.0, True), (0.0, False), (1e6, False)):
+        model, _ = matcher.solve._prepare_model(
+            instance, "column-generation", None, "listed", None, ()
+        )
+        gen = matcher.solve._Generation(model, column_generation=True)
+        x, _ = gen.solve(None)
+        assert np.abs(x - np.round(x)).max() > 1e-6  # capacity splits units
+        found = matcher.solve._rens(gen, x, gap_eur, exact=exact)
+        assert found is not None
+        assert np.abs(found - np.round(found)).max() <= 1e-6
+        held = np.zeros(len(model.pool))
+        held[gen.work] = np.round(found)
+        assert not matcher.solve._violated_days(model, np.arange(len(model.pool)), held)
+        qty = matcher.solve._row_qty(model.tables)
+        sent = np.bincount(model.row_src[gen.work], found, qty.size)
+        received = np.bincount(model.row_dem[gen.work], found, qty.size)
+        assert np.all(sent + received <= qty + 1e-6)
+        costs[gap_eur, exact] = float(model.obj[gen.work] @ np.round(found))
+    units = float(matcher.solve._row_qty(model.tables).sum())
+    assert costs[0.0, False] == pytest.approx(costs[0.0, True], abs=units * 3e-7)
+    assert costs[1e6, False] >= costs[0.0, True] - units * 3e-7
