@@ -503,11 +503,10 @@ def _among_nth_least(group: IntArray, key: FloatArray, n: int) -> BoolArray:
     """Which entries' ``key`` is at most the ``n``-th least distinct key of their ``group``
     (every key of a group with fewer distinct ones): a superset of each group's ``n`` least,
     found by ``n`` passes of a per-group minimum, without sorting."""
-    size = int(group.max()) + 1
     left = key.copy()
-    least = np.full(size, np.inf)
+    least = np.empty(int(group.max()) + 1)
     for _ in range(n):
-        least = np.full(size, np.inf)
+        least.fill(np.inf)
         np.minimum.at(least, group, left)
         left[left <= least[group]] = np.inf
     return key <= least[group]
@@ -928,18 +927,25 @@ def _rens(
 def _send_directly(model: _Model, work: IntArray, x: FloatArray, direct: BoolArray) -> FloatArray:
     """Units per working route (``direct`` ones only) that send what ``x`` leaves unsent and
     unmet at least cost, by LEMON's network simplex (:func:`_transport_flow`)."""
-    tables = model.tables
-    n_rows = model.n_base_rows
     routes = work[direct]
-    carrying = np.nonzero(x > 0)[0]
-    left = _row_qty(tables)
-    left -= np.bincount(model.row_src[work[carrying]], x[carrying], n_rows).astype(np.int64)
-    left -= np.bincount(model.row_dem[work[carrying]], x[carrying], n_rows).astype(np.int64)
     out = np.zeros(work.size)
     if routes.size:
-        flow = _transport_flow(model, routes, model.obj[routes], left, _leftover_costs(tables))
+        left = _left_per_row(model, work, x)
+        flow = _transport_flow(
+            model, routes, model.obj[routes], left, _leftover_costs(model.tables)
+        )
         out[direct] = flow.flow[: routes.size]
     return out
+
+
+def _left_per_row(model: _Model, routes: IntArray, units: npt.ArrayLike) -> IntArray:
+    """Per base row, the units that ``units`` (whole, one per route of ``routes``) leave
+    unsent (supply and stock) or unmet (demand)."""
+    n_rows = model.n_base_rows
+    left = _row_qty(model.tables)
+    left -= np.bincount(model.row_src[routes], units, n_rows).astype(np.int64)
+    left -= np.bincount(model.row_dem[routes], units, n_rows).astype(np.int64)
+    return left
 
 
 def _whole_units(
@@ -984,10 +990,10 @@ def _whole_units(
         stats.update(rounding="floor")
     upper = float(model.obj[work] @ incumbent)
     stats.update(dive_seconds=time.perf_counter() - t0)
-    slack = upper - lp_value
-    tolerance = _PROOF_TOL_EUR
     if rc is None:
         return work, incumbent.astype(np.int64), lp_value, False
+    slack = upper - lp_value
+    tolerance = _PROOF_TOL_EUR
     extra = np.nonzero(~gen.in_work[: rc.size] & (rc <= slack + _RC_TOL))[0]
     if (
         slack <= tolerance
@@ -2150,8 +2156,7 @@ def _round_mix(
                 break
     free_room = _fit_storage(model, x, grid, room)
     carrying = np.nonzero(x > 0)[0]
-    left = qty - np.bincount(model.row_src[carrying], x[carrying], n_rows).astype(np.int64)
-    left -= np.bincount(model.row_dem[carrying], x[carrying], n_rows).astype(np.int64)
+    left = _left_per_row(model, carrying, x[carrying])
     _round_storage_up(model, mix, x, left, grid, free_room)
     free = work[(pool.kind[work] != DEPOT) | (pool.q[work] <= pool.p[work])]
     if free.size and left[n_s : n_s + n_d].any() and (left[:n_s].any() or left[n_s + n_d :].any()):

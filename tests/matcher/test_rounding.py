@@ -108,7 +108,7 @@ def test_the_search_around_the_relaxation_may_stop_early_and_leave_the_rest_to_l
     transportation part that is left once the depot routes carry whole units goes to LEMON's
     network simplex instead of HiGHS: the same cost (to within LEMON's rounding of costs), whole
     units, every depot day within capacity.  With a gap of a million euros the branch and bound
-    stops at its first solution, which is whole and fits too, and costs no less."""
+    may stop at any solution it finds, which is whole and fits too, and costs no less."""
     from matcher.generate import generate_instance
     from matcher.io import parse_instance
 
