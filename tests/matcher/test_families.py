@@ -156,6 +156,7 @@ def test_large_families_round_within_their_room_by_flooring_depot_routes(
     monkeypatch.setattr(matcher.solve, "_FLOOR_ROUNDING_MIN_ROUTES", 0)
     # the master's mix in whole units is never close enough: the families are solved again
     monkeypatch.setattr(matcher.solve, "_MIX_GAP", -1.0)
+    monkeypatch.setattr(matcher.solve, "_ACCEPT_GAP", -1.0)
     floored: list[str] = []
     whole_solution = matcher.solve._whole_solution
 
@@ -202,6 +203,7 @@ def test_priced_to_the_end_the_bound_is_the_relaxation_of_the_whole_instance(
     monkeypatch.setattr(matcher.solve, "_PRICE_GAP", 1e-9)
     monkeypatch.setattr(matcher.solve, "_PRICE_MAX_ROUNDS", 200)
     monkeypatch.setattr(matcher.solve, "_MIX_GAP", -1.0)  # no early stop on a whole-unit mix
+    monkeypatch.setattr(matcher.solve, "_ACCEPT_GAP", -1.0)
     instance = _instance(200, "tight")
     result = match(instance)
     whole = match(instance, depot_routes="listed")
@@ -673,7 +675,7 @@ def test_a_mix_close_to_the_bound_is_the_result_without_solving_families_again()
     mix = float(result.stats["mix_eur"])  # type: ignore[arg-type]
     assert result.objective_eur == pytest.approx(mix, abs=0.01)
     gap = (result.objective_eur - result.lower_bound_eur) / abs(result.lower_bound_eur)
-    assert 0 <= gap <= matcher.solve._MIX_GAP
+    assert 0 <= gap <= matcher.solve._ACCEPT_GAP
 
 
 @pytest.mark.usefixtures("families_path")
@@ -681,6 +683,7 @@ def test_families_solved_again_are_kept_only_where_they_beat_the_mix(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     monkeypatch.setattr(matcher.solve, "_MIX_GAP", -1.0)
+    monkeypatch.setattr(matcher.solve, "_ACCEPT_GAP", -1.0)
     instance = _instance(200, "tight")
     result = match(instance)
     assert int(result.stats["families_resolved"]) > 0  # type: ignore[call-overload]
@@ -696,10 +699,12 @@ def test_the_families_that_rounding_cost_most_are_solved_again_until_the_rest_fi
 ) -> None:
     """Bound 1000, _MIX_GAP 0.3 %: the rounded mix may cost 1003.  Rounding cost the three
     families 5, 0.5 and 2 above their parts of the master (total 1007.5): solving the first
-    again (its part, 100, is what it should come to) leaves 1002.5, which is within."""
+    again (its part, 100, is what it should come to) leaves 1002.5, which is within.  A mix
+    within _ACCEPT_GAP (0.45 %) of its bound as it is is kept whole."""
     from matcher.solve import _FamilyAnswer, _MixSolution
 
     monkeypatch.setattr(matcher.solve, "_MIX_GAP", 3e-3)
+    monkeypatch.setattr(matcher.solve, "_ACCEPT_GAP", 4.5e-3)
 
     def answer(value: float) -> _FamilyAnswer:
         return _FamilyAnswer(RoutePool.empty(), np.empty(0, np.int64), value, (), (), (), {})
@@ -709,6 +714,8 @@ def test_the_families_that_rounding_cost_most_are_solved_again_until_the_rest_fi
     mix = _MixSolution(1007.5, rounded, np.zeros((3, 1, 1)), parts)
     assert mix.to_solve_again(1000.0) == [0]
     assert mix.to_solve_again(1004.5) == []  # within the gap as it is
+    assert mix.to_solve_again(1003.2) == []  # 0.43 % above: more than _MIX_GAP, kept whole
+    assert mix.to_solve_again(1002.9) == [0]  # 0.46 % above: not kept whole
     assert mix.to_solve_again(990.0) is None  # the master itself is not close enough
 
 
@@ -778,6 +785,32 @@ def test_the_mix_is_not_rounded_again_when_only_a_restricted_round_came_since(
     assert families.asked == ["restricted"]  # one restricted round between the two solves
     assert not script  # the pricing ended at the second solve
     assert rounded_at == roundings
+
+
+@pytest.mark.parametrize(("mix_value", "more_rounds"), [(100.4, False), (100.48, True)])
+def test_a_rounded_mix_within_the_accepted_gap_ends_the_pricing(
+    monkeypatch: pytest.MonkeyPatch, mix_value: float, more_rounds: bool
+) -> None:
+    """Bound 100, _MIX_GAP 0.3 %, _ACCEPT_GAP 0.45 %.  The master at 100.25 is rounded; a
+    mix at 100.4 is more than 0.3 % above the bound but within 0.45 %: the pricing ends there,
+    with that mix.  At 100.48 it goes on (a restricted round, then the master at 100.15 is
+    close)."""
+    from matcher.solve import _FamilyAnswer, _MixSolution, _price_rounds
+
+    monkeypatch.setattr(matcher.solve, "_MIX_GAP", 3e-3)
+    monkeypatch.setattr(matcher.solve, "_ACCEPT_GAP", 4.5e-3)
+    monkeypatch.setattr(matcher.solve, "_PRICE_GAP", 2e-3)
+    script = [100.25, 100.15]
+    master = _ScriptedMaster(script)
+    answer = _FamilyAnswer(RoutePool.empty(), np.empty(0, np.int64), mix_value, (), (), (), {})
+    mix = _MixSolution(mix_value, [answer], np.zeros((1, 1, 1)), np.array([100.25]))
+    monkeypatch.setattr(matcher.solve, "_round_master_mix", lambda *args: mix)
+    families = _ScriptedFamilies()
+    found = _price_rounds(master, families, 100.0, set(), None, 0.0)  # type: ignore[arg-type]
+    assert found[-1] is mix
+    assert families.asked == (["restricted"] if more_rounds else [])
+    assert len(script) == (0 if more_rounds else 1)
+    assert mix.to_solve_again(100.0) == ([0] if more_rounds else [])
 
 
 @pytest.mark.usefixtures("families_path")
@@ -868,6 +901,7 @@ def test_the_search_around_a_familys_relaxation_runs_its_branch_and_bound_once(
     from matcher.io import parse_instance
 
     monkeypatch.setattr(matcher.solve, "_MIX_GAP", -1.0)  # the families are solved again
+    monkeypatch.setattr(matcher.solve, "_ACCEPT_GAP", -1.0)
     monkeypatch.setattr(matcher.solve, "_ROUNDING_CLOSE_ENOUGH", 0.0)  # by the search
     searches: list[int] = []  # per call of RENS, the branch and bound runs it made; -1 after
     real_rens, real_run = matcher.solve._rens, highspy.Highs.run
