@@ -165,3 +165,45 @@ def test_an_error_in_a_family_worker_reaches_the_caller_and_stops_the_workers(
     with pytest.raises(matcher.solve.SolverError, match=r"family \d+ failed"):
         match(instance, workers=2)
     assert multiprocessing.active_children() == []
+
+
+@pytest.mark.usefixtures("parallel_path")
+def test_a_family_belongs_to_the_worker_that_came_free_for_it(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The largest family's first request takes long: meanwhile the other worker answers the
+    first requests of all the others, and each family's later requests go to the process that
+    answered its first (which holds its models)."""
+    import os
+    import time
+
+    from matcher.generate import generate_instance
+    from matcher.io import parse_instance
+    from matcher.routes import build_tables
+
+    instance = parse_instance(generate_instance(300, 300, 3, seed=11, regime="substitution"))
+    parts = matcher.solve._family_parts(instance, build_tables(instance))
+    assert len(parts) >= 4
+    largest = max(range(len(parts)), key=lambda n: len(parts[n].supply) * len(parts[n].demand))
+
+    def first(self: matcher.solve._LocalFamilies, n: int, grid: object) -> int:
+        if n == largest:
+            time.sleep(1.0)
+        self.numbers[n] = {}  # this process now holds family n
+        return os.getpid()
+
+    def restricted(self: matcher.solve._LocalFamilies, n: int, prices: object) -> tuple[int, bool]:
+        return os.getpid(), n in self.numbers
+
+    monkeypatch.setattr(matcher.solve._LocalFamilies, "first", first)
+    monkeypatch.setattr(matcher.solve._LocalFamilies, "restricted", restricted)
+    families = matcher.solve._InWorkers(parts, (), 2)
+    try:
+        firsts = dict(families.each([("first", n, None) for n in range(len(parts))]))
+        laters = dict(families.each([("restricted", n, None) for n in range(len(parts))]))
+    finally:
+        families.close()
+    others = {pid for n, pid in firsts.items() if n != largest}
+    assert others == {pid for pid in firsts.values()} - {firsts[largest]}  # none shared it
+    assert len(others) == 1
+    assert laters == {n: (pid, True) for n, pid in firsts.items()}
