@@ -341,6 +341,26 @@ def test_a_priced_family_solved_by_network_simplex_reaches_the_optimum_of_highs(
     assert highs - objective_tolerance(highs) <= lemon <= highs + column.error
 
 
+@pytest.mark.usefixtures("families_path")
+def test_highs_gets_the_prices_of_the_rounds_when_it_is_next_used() -> None:
+    """Restricted and full rounds price the family in LEMON only; HiGHS's costs follow when
+    it is next used, for routes that joined before and after the prices changed."""
+    local, n, prices = _priced_family(1)
+    gen = local.solvers[n]
+    local.restricted(n, prices)
+    local.priced(n, 2 * prices)  # routes enter at these prices
+    assert gen._costs_stale
+    lp = gen.h.getLp()
+    assert not gen._costs_stale
+    np.testing.assert_array_equal(
+        np.asarray(lp.col_cost_), matcher.solve._column_costs(gen.model, gen.work)
+    )
+    assert np.asarray(lp.col_cost_).size == gen.work.size
+    assert (2 * prices > 0).any() and (
+        matcher.solve._column_costs(gen.model, gen.work) != gen.model.obj[gen.work]
+    ).any()
+
+
 @pytest.mark.parametrize("sort_max", [1 << 12, 0])
 @pytest.mark.parametrize("seed", range(6))
 def test_the_routes_that_enter_are_the_cheapest_of_each_row_narrowed_down_or_not(
