@@ -1312,6 +1312,9 @@ _MIX_GAP = 3e-3
 # margin below the spec's 0.5 %.
 _ACCEPT_GAP = 4.5e-3
 _MIX_LEADING = 2  # a family's heaviest columns in the mix tried whole, beside the mix itself
+# A family whose part of the mix loses more than this (a fraction of the master's value) by
+# rounding route by route is rounded by a small branch and bound around the mix too.
+_ROUNDING_SEARCH = 2e-4
 
 
 def _match_by_family(
@@ -1730,7 +1733,8 @@ def _price_rounds(
             proven and value - best <= _MIX_GAP * max(abs(best), 1.0)
         )
         if rounded:
-            found = _round_master_mix(master, weights, families)
+            search_eur = _ROUNDING_SEARCH * max(abs(value), 1.0)
+            found = _round_master_mix(master, weights, families, search_eur)
             if found is not None and (mixed is None or found.value < mixed.value):
                 mixed = found
             if mixed is not None and progress:
@@ -1824,7 +1828,7 @@ class _MixSolution:
 
 
 def _round_master_mix(
-    master: _Master, weights: FloatArray, families: _Families
+    master: _Master, weights: FloatArray, families: _Families, search_eur: float = np.inf
 ) -> _MixSolution | None:
     """The master's mix (``weights``) in whole units, each family's part within the room the
     mix gives it (:func:`_family_rooms`, :meth:`_LocalFamilies.rounded`); None where the mix
@@ -1834,7 +1838,7 @@ def _round_master_mix(
         return None
     family = np.asarray(master.family)
     requests: list[tuple[object, ...]] = [
-        ("rounded", n, weights[family == n], share[n]) for n in range(share.shape[0])
+        ("rounded", n, weights[family == n], share[n], search_eur) for n in range(share.shape[0])
     ]
     replies = dict(families.each(requests))
     answers = [cast(_FamilyAnswer, replies[n]) for n in range(share.shape[0])]
@@ -2185,15 +2189,140 @@ def _round_mix(
     carrying = np.nonzero(x > 0)[0]
     left = _left_per_row(model, carrying, x[carrying])
     _round_storage_up(model, mix, x, left, grid, free_room)
-    free = work[(pool.kind[work] != DEPOT) | (pool.q[work] <= pool.p[work])]
-    if free.size and left[n_s : n_s + n_d].any() and (left[:n_s].any() or left[n_s + n_d :].any()):
+    _match_what_is_left(model, work, x, left, grid, free_room)
+    return x
+
+
+def _match_what_is_left(
+    model: _Model, work: IntArray, x: IntArray, left: IntArray, grid: IntArray, free: FloatArray
+) -> None:
+    """Match what ``x`` leaves unsent and unmet (``left``, per row), in place: first over
+    the working routes that hold no depot volume (:func:`_transport_flow`, without prices:
+    direct routes, transfers through a depot, and stock, which frees room when it leaves),
+    then, with what is left after that, over storage routes within the ``free`` room
+    (:func:`_store_what_is_left`)."""
+    pool, tables = model.pool, model.tables
+    n_s, n_d = len(tables.s_ids), len(tables.d_ids)
+    direct = work[(pool.kind[work] != DEPOT) | (pool.q[work] <= pool.p[work])]
+    if (
+        direct.size
+        and left[n_s : n_s + n_d].any()
+        and (left[:n_s].any() or left[n_s + n_d :].any())
+    ):
         to_z = _leftover_costs(tables)
-        sent = _transport_flow(model, free, model.obj[free], left, to_z).flow[: free.size]
-        x[free] += sent
+        sent = _transport_flow(model, direct, model.obj[direct], left, to_z).flow[: direct.size]
+        x[direct] += sent
         on = sent > 0
-        np.subtract.at(left, model.row_src[free[on]], sent[on])
-        np.subtract.at(left, model.row_dem[free[on]], sent[on])
-    _store_what_is_left(model, work, x, left, grid, free_room)
+        np.subtract.at(left, model.row_src[direct[on]], sent[on])
+        np.subtract.at(left, model.row_dem[direct[on]], sent[on])
+    _store_what_is_left(model, work, x, left, grid, free)
+
+
+def _search_around_mix(
+    model: _Model, work: IntArray, mix: FloatArray, grid: IntArray, room: FloatArray, gap_eur: float
+) -> IntArray | None:
+    """Whole units from ``mix`` (as in :func:`_round_mix`) by a small branch and bound
+    around it (RENS): each route the mix uses may carry the whole number of units just below
+    or just above its part, within the rows of its supply, demand and stock and within
+    ``room`` on every depot day those routes could overfill; the search stops ``gap_eur``
+    euros above its bound, or at ``_MIP_MAX_NODES`` nodes.  What it leaves unsent and unmet
+    is matched again (:func:`_match_what_is_left`).  None where it finds no solution.
+
+    The mix fits its room, so the search's relaxation costs no more than the mix; a family of
+    few, bulky and dear units loses much where each route is rounded on its own (100k x 20
+    depots: park benches 39,598 EUR above their part of the master's mix that way, 11,617 EUR
+    by this search, in 1.9 s)."""
+    from scipy.sparse import coo_matrix
+
+    pool = model.pool
+    r = np.nonzero(mix > _INT_TOL)[0]
+    if r.size == 0:
+        return None
+    lower = np.floor(mix[r] + _INT_TOL)
+    upper = np.ceil(mix[r] - _INT_TOL)
+    rows = np.unique(np.concatenate([model.row_src[r], model.row_dem[r]]))
+    n = r.size
+    at: list[IntArray] = [
+        np.searchsorted(rows, model.row_src[r]),
+        np.searchsorted(rows, model.row_dem[r]),
+    ]
+    of: list[IntArray] = [np.arange(n), np.arange(n)]
+    value: list[FloatArray] = [np.ones(n), np.ones(n)]
+    rhs: list[FloatArray] = [_row_qty(model.tables)[rows].astype(np.float64)]
+    n_rows = rows.size
+    nothing = np.empty(0, np.int64)
+    tol = _room_tol(room)
+    is_stock = pool.kind[r] == STOCK
+    holds = (pool.kind[r] == DEPOT) & (pool.q[r] > pool.p[r])
+    for k in range(room.shape[0]):
+        free = room[k] - _occupancy(model, nothing, np.empty(0), k, grid)
+        held = np.nonzero(holds & (pool.depot[r] == k))[0]
+        if held.size == 0:
+            continue
+        start = np.searchsorted(grid, pool.p[r][held])
+        span = np.searchsorted(grid, pool.q[r][held]) - start
+        route = np.repeat(held, span)
+        day = (
+            np.repeat(start, span) + np.arange(route.size) - np.repeat(np.cumsum(span) - span, span)
+        )
+        stock = np.nonzero(is_stock & (pool.depot[r] == k))[0]
+        gone = np.searchsorted(grid, pool.q[r][stock])  # first grid day without it
+        # the most the routes could hold on each day: storage rounded up, stock leaving down
+        most = np.bincount(day, model.m3[r][route] * upper[route], grid.size)
+        freed = np.bincount(gone, model.m3[r][stock] * lower[stock], grid.size + 1)
+        most -= np.cumsum(freed)[: grid.size]
+        binding = np.nonzero(most > free + tol)[0]
+        if binding.size == 0:
+            continue
+        on = np.isin(day, binding)
+        at.append(n_rows + np.searchsorted(binding, day[on]))
+        of.append(route[on])
+        value.append(model.m3[r][route[on]])
+        first = np.searchsorted(binding, gone)  # stock that has left frees room from then on
+        count = binding.size - first
+        at.append(
+            n_rows
+            + np.repeat(first, count)
+            + np.arange(count.sum())
+            - np.repeat(np.cumsum(count) - count, count)
+        )
+        of.append(np.repeat(stock, count))
+        value.append(-np.repeat(model.m3[r][stock], count))
+        rhs.append(free[binding])
+        n_rows += binding.size
+    matrix = coo_matrix(
+        (np.concatenate(value), (np.concatenate(at), np.concatenate(of))), shape=(n_rows, n)
+    ).tocsr()
+    h = _new_highs()
+    h.addCols(
+        n, model.obj[r], lower, upper, 0, np.zeros(n, np.int32), np.empty(0, np.int32), np.empty(0)
+    )
+    h.addRows(
+        n_rows,
+        np.full(n_rows, -_INF),
+        np.concatenate(rhs),
+        matrix.nnz,
+        matrix.indptr[:-1].astype(np.int32),
+        matrix.indices.astype(np.int32),
+        matrix.data,
+    )
+    h.changeColsIntegrality(
+        n, np.arange(n, dtype=np.int32), np.full(n, highspy.HighsVarType.kInteger)
+    )
+    h.setOptionValue("mip_rel_gap", _MIP_REL_GAP)
+    h.setOptionValue("mip_abs_gap", max(gap_eur, _MIP_ABS_GAP))
+    h.setOptionValue("mip_max_nodes", _MIP_MAX_NODES)
+    h.setOptionValue("time_limit", _MIP_TIME_LIMIT_S)
+    h.run()
+    if h.getInfo().primal_solution_status == 0:
+        return None
+    x = np.zeros(len(pool), np.int64)
+    x[r] = np.round(np.asarray(h.getSolution().col_value)).astype(np.int64)
+    free_room = room - _held_by(model, x, grid)
+    carrying = np.nonzero(x > 0)[0]
+    _match_what_is_left(
+        model, work, x, _left_per_row(model, carrying, x[carrying]), grid, free_room
+    )
     return x
 
 
@@ -2576,14 +2705,18 @@ class _LocalFamilies:
         value = float(gen.model.obj @ solution.x) + gen.model.constant
         return self._answer(gen.model, solution.x, value, {})
 
-    def rounded(self, n: int, weights: FloatArray, room: FloatArray) -> _FamilyAnswer:
+    def rounded(
+        self, n: int, weights: FloatArray, room: FloatArray, search_eur: float = np.inf
+    ) -> _FamilyAnswer:
         """Family ``n``'s part of the master's mix (``weights``, one per column of the family,
         in the order they were found) in whole units within ``room``, without solving it
         again: the cheapest of the mix and its ``_MIX_LEADING`` heaviest columns, each made
         whole and fitted into the room by :func:`_round_mix`.  (Where the mix is half of a
         solution that stores much and half of one that stores little, rounding each route
         down loses every half unit, while the first solution, its least valuable storage
-        left out, loses only what does not fit.)  The family's model is kept (the prices
+        left out, loses only what does not fit.)  Where the cheapest of those still costs
+        more than ``search_eur`` above the mix, a small branch and bound around the mix
+        (:func:`_search_around_mix`) is tried too.  The family's model is kept (the prices
         may go on)."""
         gen = self.solvers[n]
         model = gen.model
@@ -2594,16 +2727,26 @@ class _LocalFamilies:
             tries.append(np.zeros(weights.size))
             tries[-1][j] = 1.0
         best: tuple[float, IntArray] | None = None
+        mixes = []
         for w in tries:
             mix = np.zeros(len(model.pool))
             for part, (rows, units) in zip(w.tolist(), self.columns[n], strict=True):
                 if part > 0:
                     mix[rows] += part * units
+            mixes.append(mix)
             x = _round_mix(model, gen.work, mix, self.grid, room)
             value = float(model.obj @ x) + model.constant
             fits = bool((_held_by(model, x, self.grid) <= room + tol).all())
             if fits and (best is None or value < best[0]):
                 best = (value, x)
+        target = float(model.obj @ mixes[0]) + model.constant + search_eur
+        if best is None or best[0] > target:
+            found = _search_around_mix(model, gen.work, mixes[0], self.grid, room, search_eur / 2)
+            if found is not None:
+                value = float(model.obj @ found) + model.constant
+                fits = bool((_held_by(model, found, self.grid) <= room + tol).all())
+                if fits and (best is None or value < best[0]):
+                    best = (value, found)
         if best is None:
             return self._answer(model, np.zeros(len(model.pool), np.int64), np.inf, {"fits": 0.0})
         return self._answer(model, best[1], best[0], {"fits": 1.0})

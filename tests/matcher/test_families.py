@@ -627,13 +627,15 @@ def _units_by_route(pool: RoutePool, units: np.ndarray) -> dict[tuple[int, ...],
 
 
 @pytest.mark.usefixtures("families_path")
+@pytest.mark.parametrize("search_eur", [np.inf, 0.0])
 def test_each_family_part_of_the_master_mix_in_whole_units_keeps_its_rows_and_room(
-    monkeypatch: pytest.MonkeyPatch,
+    monkeypatch: pytest.MonkeyPatch, search_eur: float
 ) -> None:
     """Every whole-unit part of the master's mix sends no more than each supply, stock item
     and demand has, holds no more than its room on any depot day (the room the mix gives it,
     and the tightest one, what the mix itself holds), and, where the mix is one whole column
-    (the family keeps it), is that column exactly."""
+    (the family keeps it), is that column exactly; with the search around the mix tried for
+    every family (``search_eur`` 0) as without it."""
     from matcher.solve import _build_model, _held_by, _row_qty
 
     local_rounded = matcher.solve._LocalFamilies.rounded
@@ -642,7 +644,7 @@ def test_each_family_part_of_the_master_mix_in_whole_units_keeps_its_rows_and_ro
     def keeps_rows_and_room(
         self: matcher.solve._LocalFamilies, n: int, weights: np.ndarray, room: np.ndarray
     ) -> matcher.solve._FamilyAnswer:
-        answer = local_rounded(self, n, weights, room)
+        answer = local_rounded(self, n, weights, room, search_eur)
         assert answer.stats["fits"]
         tables = self.solvers[n].model.tables
         part = _build_model(tables, answer.pool, None, prune=False)  # the answer's routes
@@ -655,7 +657,11 @@ def test_each_family_part_of_the_master_mix_in_whole_units_keeps_its_rows_and_ro
         return answer
 
     def checking(
-        self: matcher.solve._LocalFamilies, n: int, weights: np.ndarray, room: np.ndarray
+        self: matcher.solve._LocalFamilies,
+        n: int,
+        weights: np.ndarray,
+        room: np.ndarray,
+        search_eur: float = np.inf,
     ) -> matcher.solve._FamilyAnswer:
         model = self.solvers[n].model
         held = np.zeros(len(model.pool))
@@ -683,6 +689,38 @@ def test_each_family_part_of_the_master_mix_in_whole_units_keeps_its_rows_and_ro
     assert "price_rounds" in result.stats
     assert any(checked)  # some family's part was a true mix of columns
     check_result(instance, result)
+
+
+@pytest.mark.usefixtures("families_path")
+def test_the_search_around_the_mix_never_does_worse_than_rounding_route_by_route(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Each family's part of the master's mix, rounded with the search around the mix tried
+    (``search_eur`` 0) and without it: never dearer with it, and cheaper somewhere (this
+    instance's depots bind, and splitting a few bulky units among routes loses)."""
+    local_rounded = matcher.solve._LocalFamilies.rounded
+    pairs: list[tuple[float, float]] = []
+
+    def both(
+        self: matcher.solve._LocalFamilies,
+        n: int,
+        weights: np.ndarray,
+        room: np.ndarray,
+        search_eur: float = np.inf,
+    ) -> matcher.solve._FamilyAnswer:
+        plain = local_rounded(self, n, weights, room, np.inf)
+        searched = local_rounded(self, n, weights, room, 0.0)
+        pairs.append((plain.value, searched.value))
+        return plain
+
+    from matcher.generate import generate_instance
+    from matcher.io import parse_instance
+
+    monkeypatch.setattr(matcher.solve._LocalFamilies, "rounded", both)
+    match(parse_instance(generate_instance(400, 400, 3, seed=SEED, regime="tight")), workers=1)
+    assert pairs
+    assert all(searched <= plain + 1e-6 for plain, searched in pairs)
+    assert any(searched < plain - 0.01 for plain, searched in pairs)
 
 
 @pytest.mark.usefixtures("families_path")
@@ -795,7 +833,9 @@ def test_the_mix_is_not_rounded_again_when_only_a_restricted_round_came_since(
     master = _ScriptedMaster(script)
     rounded_at: list[float] = []
 
-    def round_mix(master: _ScriptedMaster, weights: object, families: object) -> None:
+    def round_mix(
+        master: _ScriptedMaster, weights: object, families: object, *args: object
+    ) -> None:
         rounded_at.append(values[len(values) - len(script) - 1])
         return None  # no mix fits: the pricing goes on
 
@@ -856,6 +896,9 @@ def test_a_family_whose_rounding_costs_much_is_solved_again_and_the_others_keep_
         return x
 
     monkeypatch.setattr(matcher.solve, "_round_mix", spoiled)
+    # (the search around the mix would repair that rounding: this is about the families
+    # solved again where rounding alone is not enough)
+    monkeypatch.setattr(matcher.solve, "_ROUNDING_SEARCH", np.inf)
     result = match(instance, workers=1)
     assert result.stats["whole_units"] == "master mix"
     assert result.stats["families_resolved"] == 1
