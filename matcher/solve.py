@@ -62,7 +62,7 @@ from dataclasses import dataclass, field, replace
 from datetime import date
 from multiprocessing.connection import Connection
 from multiprocessing.connection import wait as connection_wait
-from typing import cast
+from typing import TYPE_CHECKING, cast
 
 import highspy
 import numpy as np
@@ -88,6 +88,9 @@ from matcher.routes import (
 FloatArray = npt.NDArray[np.float64]
 IntArray = npt.NDArray[np.int64]
 Progress = Callable[[str], None]
+
+if TYPE_CHECKING:
+    from scipy.sparse import csr_matrix
 
 DEFAULT_METHOD = "column-generation"
 METHODS = ("column-generation", "full-lp", "networkx")
@@ -332,45 +335,54 @@ def _column_costs(model: _Model, cols: IntArray) -> FloatArray:
     return model.obj[cols] + _spanned(model, cols, prefixes)
 
 
-def _capacity_entries(model: _Model, cols: IntArray) -> tuple[IntArray, IntArray, FloatArray]:
-    """Entries (column position, row, value) of routes ``cols`` in the existing depot-day rows."""
-    pos_parts: list[IntArray] = []
-    row_parts: list[IntArray] = []
-    val_parts: list[FloatArray] = []
+def _day_entries(
+    model: _Model, cols: IntArray, days: Sequence[IntArray]
+) -> tuple[IntArray, IntArray, FloatArray]:
+    """Where routes ``cols`` hold volume among each depot's sorted ``days``: per entry, the
+    route's position in ``cols``, the day's position among all the depots' days laid end to
+    end, and the volume per unit: ``+m3`` on the days ``p <= day < q`` that a route through
+    the depot holds it, ``-m3`` on the days ``>= q`` from which a stock route has freed it."""
     pool = model.pool
-    for k, days in enumerate(model.cap_days):
-        if not days:
+    pos_parts: list[IntArray] = []
+    at_parts: list[IntArray] = []
+    val_parts: list[FloatArray] = []
+    first = 0  # the position of depot k's first day
+    for k, on_days in enumerate(days):
+        if on_days.size == 0:
             continue
-        day_arr = np.asarray(days, dtype=np.int64)
-        order = np.argsort(day_arr)
-        sorted_days = day_arr[order]
-        sorted_rows = np.asarray(model.cap_rows[k], dtype=np.int64)[order]
         sel = np.nonzero(pool.depot[cols] == k)[0]
-        if sel.size == 0:
-            continue
         r = cols[sel]
         is_stock = pool.kind[r] == STOCK
-        # depot route: rows with p <= day < q; stock route: rows with day >= q
         lo = np.where(
             is_stock,
-            np.searchsorted(sorted_days, pool.q[r], "left"),
-            np.searchsorted(sorted_days, pool.p[r], "left"),
+            np.searchsorted(on_days, pool.q[r], "left"),
+            np.searchsorted(on_days, pool.p[r], "left"),
         )
-        hi = np.where(is_stock, sorted_days.size, np.searchsorted(sorted_days, pool.q[r], "left"))
+        hi = np.where(is_stock, on_days.size, np.searchsorted(on_days, pool.q[r], "left"))
         counts = np.maximum(hi - lo, 0)
-        total = int(counts.sum())
-        if total == 0:
-            continue
         owner = np.repeat(np.arange(sel.size), counts)
-        offset = np.arange(total) - np.repeat(np.cumsum(counts) - counts, counts)
+        offset = np.arange(owner.size) - np.repeat(np.cumsum(counts) - counts, counts)
         pos_parts.append(sel[owner])
-        row_parts.append(sorted_rows[lo[owner] + offset])
-        val = np.where(is_stock, -model.m3[r], model.m3[r])
-        val_parts.append(val[owner])
+        at_parts.append(first + lo[owner] + offset)
+        val_parts.append(np.where(is_stock, -model.m3[r], model.m3[r])[owner])
+        first += on_days.size
     if not pos_parts:
         z = np.empty(0, np.int64)
         return z, z, np.empty(0)
-    return np.concatenate(pos_parts), np.concatenate(row_parts), np.concatenate(val_parts)
+    return np.concatenate(pos_parts), np.concatenate(at_parts), np.concatenate(val_parts)
+
+
+def _capacity_entries(model: _Model, cols: IntArray) -> tuple[IntArray, IntArray, FloatArray]:
+    """Entries (column position, row, value) of routes ``cols`` in the existing depot-day rows."""
+    days: list[IntArray] = []
+    rows: list[IntArray] = []
+    for k, on_days in enumerate(model.cap_days):
+        day_arr = np.asarray(on_days, dtype=np.int64)
+        order = np.argsort(day_arr)
+        days.append(day_arr[order])
+        rows.append(np.asarray(model.cap_rows[k], dtype=np.int64)[order])
+    pos, at, val = _day_entries(model, cols, days)
+    return pos, (np.concatenate(rows)[at] if rows else at), val
 
 
 def _add_columns(h: highspy.Highs, model: _Model, cols: IntArray) -> None:
@@ -2220,6 +2232,49 @@ def _match_what_is_left(
     _store_what_is_left(model, work, x, left, grid, free)
 
 
+def _rows_within_room(
+    model: _Model,
+    r: IntArray,
+    lower: FloatArray,
+    upper: FloatArray,
+    qty: IntArray,
+    grid: IntArray,
+    free: FloatArray,
+    tol: float,
+) -> tuple[csr_matrix, FloatArray, tuple[IntArray, IntArray, FloatArray]]:
+    """The rows of a small LP over routes ``r``, whose units lie between ``lower`` and
+    ``upper``: one per supply, demand and stock row they use (at most ``qty`` of it), and one
+    per depot and ``grid`` day on which they could hold more than ``free`` (per depot and
+    grid day) by ``tol``, each route at its upper bound and each stock route at its lower.
+    Returns the matrix, the rows' limits, and the routes' entries on every depot day
+    (:func:`_day_entries`, the day as ``depot * grid.size + day``)."""
+    from scipy.sparse import coo_matrix
+
+    rows = np.unique(np.concatenate([model.row_src[r], model.row_dem[r]]))
+    pos, cell, m3 = _day_entries(model, r, [grid] * free.shape[0])
+    most = np.bincount(cell, m3 * np.where(m3 > 0, upper[pos], lower[pos]), free.size)
+    binding = np.nonzero(most > free.ravel() + tol)[0]
+    on = np.isin(cell, binding)
+    matrix = coo_matrix(
+        (
+            np.concatenate([np.ones(2 * r.size), m3[on]]),
+            (
+                np.concatenate(
+                    [
+                        np.searchsorted(rows, model.row_src[r]),
+                        np.searchsorted(rows, model.row_dem[r]),
+                        rows.size + np.searchsorted(binding, cell[on]),
+                    ]
+                ),
+                np.concatenate([np.arange(r.size), np.arange(r.size), pos[on]]),
+            ),
+        ),
+        shape=(rows.size + binding.size, r.size),
+    ).tocsr()
+    limit = np.concatenate([qty[rows], free.ravel()[binding]]).astype(np.float64)
+    return matrix, limit, (pos, cell, m3)
+
+
 def _search_around_mix(
     model: _Model, work: IntArray, mix: FloatArray, grid: IntArray, room: FloatArray, gap_eur: float
 ) -> IntArray | None:
@@ -2237,67 +2292,16 @@ def _search_around_mix(
     few, bulky and dear units loses much where each route is rounded on its own (100k x 20
     depots: park benches 39,598 EUR above their part of the master's mix that way, 8,024 EUR
     by this search, in 1.4 s; with the direct routes whole too, 8,933 EUR in 2.7 s)."""
-    from scipy.sparse import coo_matrix
-
     pool = model.pool
     r = np.nonzero(mix > _INT_TOL)[0]
     if r.size == 0:
         return None
     lower = np.floor(mix[r] + _INT_TOL)
     upper = np.ceil(mix[r] - _INT_TOL)
-    rows = np.unique(np.concatenate([model.row_src[r], model.row_dem[r]]))
-    n = r.size
-    at: list[IntArray] = [
-        np.searchsorted(rows, model.row_src[r]),
-        np.searchsorted(rows, model.row_dem[r]),
-    ]
-    of: list[IntArray] = [np.arange(n), np.arange(n)]
-    value: list[FloatArray] = [np.ones(n), np.ones(n)]
-    rhs: list[FloatArray] = [_row_qty(model.tables)[rows].astype(np.float64)]
-    n_rows = rows.size
-    nothing = np.empty(0, np.int64)
-    tol = _room_tol(room)
-    is_stock = pool.kind[r] == STOCK
-    holds = (pool.kind[r] == DEPOT) & (pool.q[r] > pool.p[r])
-    for k in range(room.shape[0]):
-        free = room[k] - _occupancy(model, nothing, np.empty(0), k, grid)
-        held = np.nonzero(holds & (pool.depot[r] == k))[0]
-        if held.size == 0:
-            continue
-        start = np.searchsorted(grid, pool.p[r][held])
-        span = np.searchsorted(grid, pool.q[r][held]) - start
-        route = np.repeat(held, span)
-        day = (
-            np.repeat(start, span) + np.arange(route.size) - np.repeat(np.cumsum(span) - span, span)
-        )
-        stock = np.nonzero(is_stock & (pool.depot[r] == k))[0]
-        gone = np.searchsorted(grid, pool.q[r][stock])  # first grid day without it
-        # the most the routes could hold on each day: storage rounded up, stock leaving down
-        most = np.bincount(day, model.m3[r][route] * upper[route], grid.size)
-        freed = np.bincount(gone, model.m3[r][stock] * lower[stock], grid.size + 1)
-        most -= np.cumsum(freed)[: grid.size]
-        binding = np.nonzero(most > free + tol)[0]
-        if binding.size == 0:
-            continue
-        on = np.isin(day, binding)
-        at.append(n_rows + np.searchsorted(binding, day[on]))
-        of.append(route[on])
-        value.append(model.m3[r][route[on]])
-        first = np.searchsorted(binding, gone)  # stock that has left frees room from then on
-        count = binding.size - first
-        at.append(
-            n_rows
-            + np.repeat(first, count)
-            + np.arange(count.sum())
-            - np.repeat(np.cumsum(count) - count, count)
-        )
-        of.append(np.repeat(stock, count))
-        value.append(-np.repeat(model.m3[r][stock], count))
-        rhs.append(free[binding])
-        n_rows += binding.size
-    matrix = coo_matrix(
-        (np.concatenate(value), (np.concatenate(at), np.concatenate(of))), shape=(n_rows, n)
-    ).tocsr()
+    free = room - _held_by(model, np.zeros(len(pool), np.int64), grid)  # less stock, promised
+    qty = _row_qty(model.tables)
+    matrix, limit, _ = _rows_within_room(model, r, lower, upper, qty, grid, free, _room_tol(room))
+    n, n_rows = r.size, matrix.shape[0]
     h = _new_highs()
     h.addCols(
         n, model.obj[r], lower, upper, 0, np.zeros(n, np.int32), np.empty(0, np.int32), np.empty(0)
@@ -2305,7 +2309,7 @@ def _search_around_mix(
     h.addRows(
         n_rows,
         np.full(n_rows, -_INF),
-        np.concatenate(rhs),
+        limit,
         matrix.nnz,
         matrix.indptr[:-1].astype(np.int32),
         matrix.indices.astype(np.int32),
@@ -2339,41 +2343,17 @@ def _store_what_is_left(
     place: a small LP (HiGHS) with a row per such supply and demand and per depot day those
     routes could overfill, its solution rounded down (storage rounded down holds less)."""
     from scipy.optimize import linprog
-    from scipy.sparse import coo_matrix
 
     pool = model.pool
     r = work[(pool.kind[work] == DEPOT) & (pool.q[work] > pool.p[work])]
     r = r[(left[model.row_src[r]] > 0) & (left[model.row_dem[r]] > 0) & (model.obj[r] < 0)]
     if r.size == 0:
         return
-    lo, hi = np.searchsorted(grid, pool.p[r]), np.searchsorted(grid, pool.q[r])
-    span = hi - lo
-    owner = np.repeat(np.arange(r.size), span)  # one entry per route and day it holds
-    day = lo[owner] + np.arange(owner.size) - np.repeat(np.cumsum(span) - span, span)
-    cell = pool.depot[r][owner] * grid.size + day
     # a depot day binds only where what could come in is more than its free room
-    most = np.minimum(left[model.row_src[r]], left[model.row_dem[r]]) * model.m3[r]
-    inflow = np.bincount(cell, most[owner], free.size)
-    binding = np.nonzero(inflow > free.ravel() + _room_tol(free))[0]
-    on = np.isin(cell, binding)
-    rows = np.unique(np.concatenate([model.row_src[r], model.row_dem[r]]))
-    matrix = coo_matrix(
-        (
-            np.concatenate([np.ones(2 * r.size), model.m3[r][owner[on]]]),
-            (
-                np.concatenate(
-                    [
-                        np.searchsorted(rows, model.row_src[r]),
-                        np.searchsorted(rows, model.row_dem[r]),
-                        rows.size + np.searchsorted(binding, cell[on]),
-                    ]
-                ),
-                np.concatenate([np.arange(r.size), np.arange(r.size), owner[on]]),
-            ),
-        ),
-        shape=(rows.size + binding.size, r.size),
-    ).tocsr()
-    limit = np.concatenate([left[rows], free.ravel()[binding]]).astype(np.float64)
+    most = np.minimum(left[model.row_src[r]], left[model.row_dem[r]]).astype(np.float64)
+    matrix, limit, (pos, cell, m3) = _rows_within_room(
+        model, r, np.zeros(r.size), most, left, grid, free, _room_tol(free)
+    )
     res = linprog(model.obj[r], A_ub=matrix, b_ub=np.maximum(limit, 0.0), method="highs-ds")
     if res.status != 0:
         return
@@ -2381,7 +2361,7 @@ def _store_what_is_left(
     x[r] += units
     np.subtract.at(left, model.row_src[r], units)
     np.subtract.at(left, model.row_dem[r], units)
-    np.subtract.at(free, (pool.depot[r][owner], day), units[owner] * model.m3[r][owner])
+    np.subtract.at(free, np.unravel_index(cell, free.shape), units[pos] * m3)
 
 
 def _room_tol(room: FloatArray) -> float:
