@@ -2711,27 +2711,26 @@ class _LocalFamilies:
         for j in leading[(weights[leading] > 0) & (weights[leading] < 1)].tolist():
             tries.append(np.zeros(weights.size))
             tries[-1][j] = 1.0
-        best: tuple[float, IntArray] | None = None
-        mixes = []
-        for w in tries:
-            mix = np.zeros(len(model.pool))
+        mixes = [np.zeros(len(model.pool)) for _ in tries]  # the mix itself first
+        for w, mix in zip(tries, mixes, strict=True):
             for part, (rows, units) in zip(w.tolist(), self.columns[n], strict=True):
                 if part > 0:
                     mix[rows] += part * units
-            mixes.append(mix)
-            x = _round_mix(model, gen.work, mix, self.grid, room)
+        best: tuple[float, IntArray] | None = None
+
+        def keep_if_better(x: IntArray) -> None:
+            nonlocal best
             value = float(model.obj @ x) + model.constant
             fits = bool((_held_by(model, x, self.grid) <= room + tol).all())
             if fits and (best is None or value < best[0]):
                 best = (value, x)
-        target = float(model.obj @ mixes[0]) + model.constant + search_eur
-        if best is None or best[0] > target:
+
+        for mix in mixes:
+            keep_if_better(_round_mix(model, gen.work, mix, self.grid, room))
+        if best is None or best[0] > float(model.obj @ mixes[0]) + model.constant + search_eur:
             found = _search_around_mix(model, gen.work, mixes[0], self.grid, room, search_eur / 2)
             if found is not None:
-                value = float(model.obj @ found) + model.constant
-                fits = bool((_held_by(model, found, self.grid) <= room + tol).all())
-                if fits and (best is None or value < best[0]):
-                    best = (value, found)
+                keep_if_better(found)
         if best is None:
             return self._answer(model, np.zeros(len(model.pool), np.int64), np.inf, {"fits": 0.0})
         return self._answer(model, best[1], best[0], {"fits": 1.0})
