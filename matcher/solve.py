@@ -1756,7 +1756,7 @@ def _price_rounds(
                     f"whole units from the master's mix: {mixed.value:,.2f} EUR"
                     f" ({(mixed.value - best + best_error) / abs(best):.3%} above the bound)"
                 )
-            if mixed is not None and mixed.value - best <= _ACCEPT_GAP * max(abs(best), 1.0):
+            if mixed is not None and mixed.accepted(best - best_error):
                 return weights, best - best_error, rounds, restricted, mixed
         if close:
             return weights, best - best_error, rounds, restricted, mixed
@@ -1823,12 +1823,16 @@ class _MixSolution:
     share: FloatArray
     parts: FloatArray
 
+    def accepted(self, bound: float) -> bool:
+        """Whether this mix is within ``_ACCEPT_GAP`` of ``bound``, and so the result."""
+        return self.value - bound <= _ACCEPT_GAP * max(abs(bound), 1.0)
+
     def to_solve_again(self, bound: float) -> list[int] | None:
         """The families to solve again within their room, those that rounding cost most
         first, so that the others' rounded parts and the master's value for those come within
         ``_MIX_GAP`` of ``bound``; none where the mix is within ``_ACCEPT_GAP`` as it is; None
         where even all of them would not do."""
-        if self.value - bound <= _ACCEPT_GAP * max(abs(bound), 1.0):
+        if self.accepted(bound):
             return []
         loss = np.array([a.value for a in self.answers]) - self.parts
         over = self.value - bound - _MIX_GAP * max(abs(bound), 1.0)
