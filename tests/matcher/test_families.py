@@ -661,7 +661,7 @@ def test_each_family_part_of_the_master_mix_in_whole_units_keeps_its_rows_and_ro
         n: int,
         weights: np.ndarray,
         room: np.ndarray,
-        search_eur: float = np.inf,
+        _search_eur: float = np.inf,  # the test's own ``search_eur`` goes instead
     ) -> matcher.solve._FamilyAnswer:
         model = self.solvers[n].model
         held = np.zeros(len(model.pool))
@@ -706,7 +706,7 @@ def test_the_search_around_the_mix_never_does_worse_than_rounding_route_by_route
         n: int,
         weights: np.ndarray,
         room: np.ndarray,
-        search_eur: float = np.inf,
+        _search_eur: float = np.inf,  # both ways are tried instead
     ) -> matcher.solve._FamilyAnswer:
         plain = local_rounded(self, n, weights, room, np.inf)
         searched = local_rounded(self, n, weights, room, 0.0)

@@ -10,6 +10,7 @@ from __future__ import annotations
 import pickle
 from functools import cache
 from types import MappingProxyType
+from typing import cast
 
 import pytest
 
@@ -171,11 +172,12 @@ def test_an_error_in_a_family_worker_reaches_the_caller_and_stops_the_workers(
 def test_a_family_belongs_to_the_worker_that_came_free_for_it(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    """The largest family's first request takes long: meanwhile the other worker answers the
-    first requests of all the others, and each family's later requests go to the process that
-    answered its first (which holds its models)."""
+    """The largest family's first request waits until every other family's first has been
+    answered (at most 30 s): the other worker answers them all meanwhile, and each family's
+    later requests go to the process that answered its first (which holds its models).
+    Families dealt out beforehand would leave some of them queued behind the largest."""
+    import multiprocessing
     import os
-    import time
 
     from matcher.generate import generate_instance
     from matcher.io import parse_instance
@@ -185,10 +187,11 @@ def test_a_family_belongs_to_the_worker_that_came_free_for_it(
     parts = matcher.solve._family_parts(instance, build_tables(instance))
     assert len(parts) >= 4
     largest = max(range(len(parts)), key=lambda n: len(parts[n].supply) * len(parts[n].demand))
+    others_answered = multiprocessing.get_context("fork").Event()
 
     def first(self: matcher.solve._LocalFamilies, n: int, grid: object) -> int:
         if n == largest:
-            time.sleep(1.0)
+            others_answered.wait(timeout=30)
         self.numbers[n] = {}  # this process now holds family n
         return os.getpid()
 
@@ -199,7 +202,11 @@ def test_a_family_belongs_to_the_worker_that_came_free_for_it(
     monkeypatch.setattr(matcher.solve._LocalFamilies, "restricted", restricted)
     families = matcher.solve._InWorkers(parts, (), 2)
     try:
-        firsts = dict(families.each([("first", n, None) for n in range(len(parts))]))
+        firsts: dict[int, int] = {}
+        for n, pid in families.each([("first", n, None) for n in range(len(parts))]):
+            firsts[n] = cast(int, pid)
+            if len(firsts) == len(parts) - 1 and largest not in firsts:
+                others_answered.set()
         laters = dict(families.each([("restricted", n, None) for n in range(len(parts))]))
     finally:
         families.close()
