@@ -908,9 +908,10 @@ def test_a_family_whose_rounding_costs_much_is_solved_again_and_the_others_keep_
 
 
 def test_the_master_grown_over_several_solves_reaches_the_optimum_of_one_solved_afresh() -> None:
-    """The master keeps one HiGHS model and adds columns, and rows for the days that could
-    overfill, between solves; each value equals that of the same master LP built afresh
-    (scipy's HiGHS), and its weights are a convex combination per family that fits."""
+    """The master keeps one HiGHS model, its depot days as chains of what each depot holds
+    from day to day, and adds columns between solves; each value equals that of the master
+    LP with a row for what each depot holds on each day, built afresh (scipy's HiGHS), its
+    weights are a convex combination per family, and its prices are that LP's."""
     from scipy.optimize import linprog
     from scipy.sparse import csc_matrix
 
@@ -924,7 +925,7 @@ def test_the_master_grown_over_several_solves_reaches_the_optimum_of_one_solved_
             volume = rng.random(room.shape) * rng.choice([0.0, 4.0, 9.0])
             master.add(n, _Column(cost=float(rng.random() * 20), volume=volume, whole=True))
         weights, prices, value = master.solve()
-        cells = np.argwhere(master.most.sum(axis=0) > room + 1e-7)
+        cells = np.argwhere(np.ones_like(room, bool))  # every depot day
         volume = np.stack([c.volume[cells[:, 0], cells[:, 1]] for c in master.columns], axis=1)
         n_col, n_row = len(master.columns), len(cells)
         fresh = linprog(
@@ -947,7 +948,13 @@ def test_the_master_grown_over_several_solves_reaches_the_optimum_of_one_solved_
             float(weights @ [c.cost for c in master.columns]) + _MASTER_SLACK_EUR * over.sum(),
             abs=1e-6,
         )
-        assert (prices >= 0).all()
+        assert (prices >= 0).all() and (prices <= _MASTER_SLACK_EUR + 1e-9).all()
+        # the prices are optimal duals: the Lagrangian bound at them meets the master's value
+        cheapest = np.full(n_fam, np.inf)
+        for n, column in zip(master.family, master.columns, strict=True):
+            priced = column.cost + float((prices * column.volume).sum())
+            cheapest[n] = min(cheapest[n], priced)
+        assert cheapest.sum() - float((prices * room).sum()) == pytest.approx(value, abs=1e-6)
 
 
 @pytest.mark.usefixtures("families_path")
