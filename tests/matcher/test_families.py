@@ -146,6 +146,60 @@ def test_a_family_cut_short_knows_how_far_below_its_solution_the_optimum_may_lie
     assert optimum.value == pytest.approx(exact.value, abs=objective_tolerance(exact.value))
 
 
+@pytest.mark.parametrize("depot_routes", ["listed", "priced"])
+def test_how_far_below_a_working_set_the_optimum_may_lie_is_the_relaxation_of_its_pricing(
+    monkeypatch: pytest.MonkeyPatch, depot_routes: str
+) -> None:
+    """After one solve of a family's working set and one pricing, the bound on how much the
+    routes outside it could save is the LP (scipy's HiGHS, built here) of the improving
+    routes of the pool, each row within its quantity, plus, per demand, the best depot route
+    the pricer found, without a supply limit; it lies between the best reduced cost per
+    demand times its quantity (the bound it replaced) and what the optimum saves."""
+    from scipy.optimize import linprog
+    from scipy.sparse import coo_matrix
+
+    from matcher.solve import _Generation, _network_generation, _network_solve, _row_qty
+
+    if depot_routes == "priced":
+        monkeypatch.setattr(matcher.solve, "_LIST_DEPOT_PAIRS", 0)
+    local, n, _ = _largest_family()
+    model, _ = matcher.solve._prepare_model(
+        local.parts[n], "column-generation", None, "auto", None, ()
+    )
+    gen = _Generation(model, column_generation=True)
+    found = _network_solve(gen)
+    value = float(model.obj[gen.work] @ found.x) + model.constant
+    gen.entering(found.row_dual, found.tol)
+    bound = gen.improvement_bound()
+    listed, rc, unlisted = gen.improving
+    assert (model.pricer is not None) == (depot_routes == "priced")
+    assert bool((unlisted < 0).any()) == (depot_routes == "priced")
+    assert listed.size > 0
+
+    qty = _row_qty(model.tables).astype(np.float64)
+    virtual = np.nonzero(unlisted < 0)[0]
+    rows = np.concatenate([model.row_src[listed], model.row_dem[listed], virtual])
+    cols = np.concatenate(
+        [np.arange(listed.size), np.arange(listed.size), listed.size + np.arange(virtual.size)]
+    )
+    matrix = coo_matrix(
+        (np.ones(rows.size), (rows, cols)), shape=(qty.size, listed.size + virtual.size)
+    )
+    lp = linprog(np.concatenate([rc, unlisted[virtual]]), A_ub=matrix.tocsr(), b_ub=qty)
+    assert lp.status == 0
+    assert bound == pytest.approx(lp.fun, abs=0.01)  # LEMON's costs are rounded to 1e-7 EUR
+
+    per_demand = unlisted.copy()
+    np.minimum.at(per_demand, model.row_dem[listed], rc)
+    assert float(qty @ per_demand) <= bound + 1e-6
+    if depot_routes == "listed":  # (priced: each demand's best depot route is not listed)
+        assert float(qty @ per_demand) < 2 * bound  # less than half as far below
+    optimum = _network_generation(gen)
+    best = float(model.obj[gen.work[: optimum.x.size]] @ optimum.x) + model.constant
+    assert best < value - 1.0
+    assert value + bound - found.error <= best + optimum.error
+
+
 @pytest.mark.usefixtures("families_path")
 def test_large_families_round_within_their_room_by_flooring_depot_routes(
     monkeypatch: pytest.MonkeyPatch,
