@@ -668,7 +668,7 @@ def build_routes(
 
 
 @dataclass
-class _Group:
+class DepotGroup:
     """Supplies within reach of one depot that share material and condition, and the demands
     they may serve there; the unit of implicit pricing."""
 
@@ -715,7 +715,7 @@ class DepotPricer:
 
     def __init__(self, tables: Tables, exclude_demands: BoolArray) -> None:
         self.tables = tables
-        self.groups: list[_Group] = []
+        self.groups: list[DepotGroup] = []
         self.km_sk: list[FloatArray] = []
         self.km_kd: list[FloatArray] = []
         t = tables
@@ -809,7 +809,7 @@ class DepotPricer:
         by_b = np.argsort(t.s_b[members], kind="stable")
         by_b_desc = by_b[::-1]
         self.groups.append(
-            _Group(
+            DepotGroup(
                 depot=k,
                 mat=mat,
                 s_by_b=members[by_b],
@@ -830,6 +830,7 @@ class DepotPricer:
         y_demand: FloatArray,
         depot_day_duals: Sequence[tuple[IntArray, FloatArray]],
         tol: float,
+        transfer_floor: FloatArray | None = None,
     ) -> RoutePool:
         """The best depot route per (group, demand) whose reduced cost is below ``-tol``.
 
@@ -842,6 +843,10 @@ class DepotPricer:
             the duals of the rows before ``days[j]`` (``len(days) + 1`` entries).
         tol : float
             Reduced cost below which a route counts as improving.
+        transfer_floor : numpy.ndarray, optional
+            Per demand; lowered, in place, to the best reduced cost below ``-tol`` of its
+            transfers (routes through a depot on one day), those in reach of a direct route
+            (which are not returned: the direct route does better) included.
         """
         t = self.tables
         parts: list[RoutePool] = []
@@ -850,23 +855,11 @@ class DepotPricer:
         storage_bound, transfer_bound = self._group_bounds(y_supply, y_demand, depot_day_duals)
         for i in np.nonzero((storage_bound < -tol) | (transfer_bound < -tol))[0]:
             g = self.groups[i]
-            k = g.depot
-            days, prefix = depot_day_duals[k]
-            m3, hold = t.mat_m3[g.mat], t.k_hold[k]
-
-            def dual_sum(
-                day: IntArray, days: IntArray = days, prefix: FloatArray = prefix
-            ) -> FloatArray:
-                return prefix[np.searchsorted(days, day, "left")]
-
             q = t.d_a[g.d]
             b_d = t.d_b[g.d]
             part_d = g.base_d - y_demand[g.d]
             if storage_bound[i] < -tol:  # storage: p = available_until < q
-                a_store = (
-                    g.base_sb - y_supply[g.s_by_b] - m3 * (hold * g.b_sorted - dual_sum(g.b_sorted))
-                )
-                b_part = part_d + m3 * (hold * q - dual_sum(q))
+                a_store, b_part = self._storage_terms(g, y_supply, y_demand, depot_day_duals)
                 run_min, arg = _running_min(a_store)
                 count = np.searchsorted(g.b_sorted, q, "left")
                 pos = np.maximum(count - 1, 0)
@@ -892,7 +885,9 @@ class DepotPricer:
                     s, d = pair // len(t.d_ids), pair % len(t.d_ids)
                     parts.append(self._routes(g, s, d, t.s_b[s], t.d_a[d]))
             if transfer_bound[i] < -tol:  # transfer: the windows share a day
-                hit_s, hit_d = self._transfer_argmin(g, y_supply, part_d, q, b_d, tol)
+                hit_s, hit_d, hit_rc = self._transfer_argmin(g, y_supply, part_d, q, b_d, tol)
+                if transfer_floor is not None:
+                    np.minimum.at(transfer_floor, g.d[hit_d], hit_rc)
                 if hit_s.size:
                     d = g.d[hit_d]
                     direct_gc = great_circle_km(
@@ -904,17 +899,59 @@ class DepotPricer:
                     parts.append(self._routes(g, hit_s, d, day, day))
         return RoutePool.concat(parts)
 
+    def storage(
+        self,
+        y_supply: FloatArray,
+        y_demand: FloatArray,
+        depot_day_duals: Sequence[tuple[IntArray, FloatArray]],
+        tol: float,
+    ) -> list[tuple[DepotGroup, FloatArray, FloatArray]]:
+        """Every storage route of the groups that have one below ``-tol``, implicitly: per
+        such group, its ``a`` and ``b`` (see :meth:`_storage_terms`); the arguments are those
+        of :meth:`price`."""
+        if not self.groups:
+            return []
+        storage_bound, _ = self._group_bounds(y_supply, y_demand, depot_day_duals)
+        return [
+            (
+                self.groups[i],
+                *self._storage_terms(self.groups[i], y_supply, y_demand, depot_day_duals),
+            )
+            for i in np.nonzero(storage_bound < -tol)[0].tolist()
+        ]
+
+    def _storage_terms(
+        self,
+        g: DepotGroup,
+        y_supply: FloatArray,
+        y_demand: FloatArray,
+        depot_day_duals: Sequence[tuple[IntArray, FloatArray]],
+    ) -> tuple[FloatArray, FloatArray]:
+        """The reduced cost of group ``g``'s storage routes as ``a[i] + b[j]``: ``a`` per
+        supply in the order of ``g.s_by_b`` (picked up on its last available day), ``b`` per
+        demand of ``g.d`` (delivered on its first day), for every pair whose pick-up comes
+        before the delivery."""
+        t = self.tables
+        days, prefix = depot_day_duals[g.depot]
+        m3, hold = t.mat_m3[g.mat], t.k_hold[g.depot]
+        q = t.d_a[g.d]
+        a = g.base_sb - y_supply[g.s_by_b]
+        a -= m3 * (hold * g.b_sorted - prefix[np.searchsorted(days, g.b_sorted, "left")])
+        b = g.base_d - y_demand[g.d] + m3 * (hold * q - prefix[np.searchsorted(days, q, "left")])
+        return a, b
+
     def _transfer_argmin(
         self,
-        g: _Group,
+        g: DepotGroup,
         y_supply: FloatArray,
         part_d: FloatArray,
         q: IntArray,
         b_d: IntArray,
         tol: float,
-    ) -> tuple[IntArray, IntArray]:
+    ) -> tuple[IntArray, IntArray, FloatArray]:
         """For each demand of the group, the supply minimising A among those whose window
-        overlaps the demand's; returns (supply, demand position) pairs with rc < -tol."""
+        overlaps the demand's; returns the (supply, demand position) pairs with rc < -tol,
+        and their rc."""
         n = g.s_by_b_desc.size
         a_tr = g.base_sb_desc - y_supply[g.s_by_b_desc]
         # prefix length: supplies with available_until >= q (b sorted descending)
@@ -923,7 +960,7 @@ class DepotPricer:
         level = np.searchsorted(a_levels, b_d, "right") - 1
         ask = np.nonzero((length > 0) & (level >= 0))[0]
         if ask.size == 0:
-            return np.empty(0, np.int64), np.empty(0, np.int64)
+            return np.empty(0, np.int64), np.empty(0, np.int64), np.empty(0)
         best_val = np.full(ask.size, np.inf)
         best_pos = np.zeros(ask.size, np.int64)
         rows_per_chunk = max(1, 2_000_000 // max(n, 1))
@@ -945,9 +982,11 @@ class DepotPricer:
             best_pos[mine] = arg[r, c]
         rc = best_val + part_d[ask]
         hit = np.nonzero(rc < -tol)[0]
-        return g.s_by_b_desc[best_pos[hit]], ask[hit]
+        return g.s_by_b_desc[best_pos[hit]], ask[hit], rc[hit]
 
-    def _routes(self, g: _Group, s: IntArray, d: IntArray, p: IntArray, q: IntArray) -> RoutePool:
+    def _routes(
+        self, g: DepotGroup, s: IntArray, d: IntArray, p: IntArray, q: IntArray
+    ) -> RoutePool:
         t, k = self.tables, g.depot
         km = self.km_sk[k][s] + self.km_kd[k][d]
         _, penalty = t.penalty(np.full(s.size, g.mat), t.d_mat[d])

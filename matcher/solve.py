@@ -76,6 +76,7 @@ from matcher.routes import (
     DIRECT,
     STOCK,
     BoolArray,
+    DepotGroup,
     DepotPricer,
     RoutePool,
     Tables,
@@ -601,8 +602,9 @@ class _Generation:
         self.network: _FlowNetwork | None = None  # LEMON's graph on ``work``, once solved
         self.shortfall = 0.0  # after pricing: how far below the working set's optimum lies
         self.stopped_short = False  # whether routes still entered when the last search ended
-        # the routes that the last pricing found improving, and their reduced costs
-        self.improving = (np.empty(0, np.int64), np.empty(0), np.zeros(model.n_base_rows))
+        self.priced = _Pricing(  # what the last pricing found
+            np.empty(0, np.int64), np.empty(0), np.zeros(len(tables.d_ids)), np.empty(0), 0.0
+        )
         self.rounds = 0
         self.lp_seconds = 0.0
         self.pricing_seconds = 0.0
@@ -669,8 +671,7 @@ class _Generation:
         rc[self.in_work] = 0.0
         improving = np.nonzero(rc < -tol)[0]
         listed = improving  # the pool's routes, every one of which was priced
-        # per demand row: the best reduced cost (<= 0) of a depot route the pool does not list
-        unlisted = np.zeros(model.n_base_rows)
+        transfer_floor = np.zeros(len(tables.d_ids))
         if model.pricer is not None and self.column_generation:
             n_s = len(tables.s_ids)
             priced = model.pricer.price(
@@ -678,36 +679,38 @@ class _Generation:
                 row_dual[n_s : n_s + len(tables.d_ids)],
                 _depot_day_duals(model, row_dual),
                 tol,
+                transfer_floor,
             )
             if len(priced):
                 new_idx = _extend_pool(model, priced)
                 self.in_work = np.concatenate([self.in_work, np.zeros(new_idx.size, bool)])
                 rc = np.concatenate([rc, _reduced_costs(model, row_dual, new_idx)])
                 improving = np.concatenate([improving, new_idx[rc[new_idx] < -tol]])
-                # the pricer offers each demand its best depot route (per group of supplies)
-                np.minimum.at(unlisted, model.row_dem[new_idx], rc[new_idx])
         entering = np.union1d(
             _cheapest_per(model.pool.dem, rc, improving, _ENTER_PER_ROW),
             _cheapest_per(model.row_src, rc, improving, _ENTER_PER_ROW),
         )
-        self.improving = (listed, rc[listed], unlisted)
+        self.priced = _Pricing(listed, rc[listed], transfer_floor, row_dual, tol)
         return entering, int(improving.size)
 
     def improvement_bound(self) -> float:
         """How far (<= 0) below the working set's optimum the optimum over every route can
-        lie, by the routes that the last pricing (:meth:`entering`) found improving.
-
-        The depot routes the pool does not list are known only by the best reduced cost per
-        demand that the pricer found, so each demand may take all it needs at that reduced
-        cost, whatever the supplies hold; a route of the pool then saves only what it does
-        better than that, within its supply's and its demand's quantity
-        (:func:`_improvement_bound`)."""
-        listed, rc, unlisted = self.improving
-        model = self.model
-        better = rc - unlisted[model.row_dem[listed]]
-        on = better < 0
-        unlisted_bound = float(_row_qty(model.tables) @ unlisted)
-        return unlisted_bound + _improvement_bound(model, listed[on], better[on])
+        lie, by what the last pricing (:meth:`entering`) found: :func:`_improvement_bound`
+        on the improving routes of the pool, every storage route through a depot that the
+        pool does not list (the pricer's groups, each a chain of days), and for each demand
+        the best transfer through a depot that the pricer found."""
+        model, priced = self.model, self.priced
+        chains: list[tuple[DepotGroup, FloatArray, FloatArray]] = []
+        if model.pricer is not None and self.column_generation:
+            n_s = len(model.tables.s_ids)
+            row_dual = priced.row_dual
+            chains = model.pricer.storage(
+                row_dual[:n_s],
+                row_dual[n_s : n_s + len(model.tables.d_ids)],
+                _depot_day_duals(model, row_dual),
+                priced.tol,
+            )
+        return _improvement_bound(model, priced.listed, priced.rc, chains, priced.transfer_floor)
 
     def admit(self, entering: IntArray) -> None:
         """Add routes ``entering`` to the working set and to the HiGHS model (at the
@@ -726,33 +729,125 @@ class _Generation:
             )
 
 
-def _improvement_bound(model: _Model, routes: IntArray, rc: FloatArray) -> float:
-    """At most how much (<= 0) sending units on ``routes``, whose reduced costs ``rc`` are
-    negative, can lower the optimum of a family's working set: ``min rc . x`` with each
-    supply and stock item sending, and each demand receiving, at most its quantity.
+@dataclass
+class _Pricing:
+    """What a pricing of a family's working set found (see :meth:`_Generation.entering`)."""
+
+    listed: IntArray  # the pool's routes outside the working set that improve
+    rc: FloatArray  # their reduced costs
+    transfer_floor: FloatArray  # per demand: the best reduced cost (<= 0) of a transfer
+    row_dual: FloatArray  # the duals it priced by
+    tol: float
+
+
+def _improvement_bound(
+    model: _Model,
+    routes: IntArray,
+    rc: FloatArray,
+    chains: Sequence[tuple[DepotGroup, FloatArray, FloatArray]] = (),
+    transfer_floor: FloatArray | None = None,
+) -> float:
+    """At most how much (<= 0) the routes outside a family's working set can lower its
+    optimum: ``min rc . x`` over ``routes`` (the pool's improving routes, reduced costs
+    ``rc``), the storage routes of ``chains`` and the transfers, with each supply and stock
+    item sending, and each demand receiving, at most its quantity.
 
     With the working set's row duals ``y <= 0`` (those ``rc`` go by), any solution ``x`` over
     every route costs ``c . x = rc . x + y . A x >= rc . x + y . qty``, and ``y . qty`` is the
-    working set's optimum; routes with ``rc >= 0`` only raise it.  The best reduced cost per
-    demand times its quantity, the bound this replaced, counts a supply's units once for
-    every demand they could reach (100k listings a side with 20 depots, where most of what
-    the families lack are depot routes the pool does not list, see
-    :meth:`_Generation.improvement_bound`: in the full price rounds 5.6 million, 117,000 and
-    30,000 EUR against 4.8 million, 73,000 and 21,000; the best bound 29.379 against 29.388
-    million EUR).
+    working set's optimum; routes with ``rc >= 0`` only raise it.  The storage routes that
+    the pool does not list are there implicitly: per group of the pricer (one depot, one
+    material and condition), a chain of nodes, one per last available day of its supplies:
+    a supply enters on its day at ``a``, units move on to later days at no cost, and a demand
+    takes them at ``b`` from the last day before its first (:meth:`DepotPricer.storage`), so
+    every path is a storage route at its reduced cost ``a + b``.  Transfers are known only
+    by the best per demand (``transfer_floor``), so each demand may take all it needs at
+    that, whatever the supplies hold: every other route into it then saves only what it
+    does better.  The best reduced cost per demand times its quantity, the bound this
+    replaced, counts a supply's units once for every demand they could reach (100k listings
+    a side with 20 depots, after 10 and 21 price rounds: 5.6 million and 117,000 EUR; with
+    the storage routes known only by the best per demand too, 4.8 million and 73,000; this
+    way 263,000 and 41,000, and the bound after 21 rounds, 29.377 million EUR, was close
+    enough to end the pricing, where before it took 3 rounds more).
 
-    A min-cost flow (LEMON, :class:`_FlowNetwork`): a unit on a route costs ``rc + shift``,
-    one not sent or not received ``shift / 2``, so every cost is at least zero and a flow
-    costs ``rc . x + shift / 2 * sum(qty)``.  Costs are rounded to whole units of
-    ``1 / scale``, which moves that by at most half of one per unit, per row."""
-    if routes.size == 0:
-        return 0.0
-    qty = _row_qty(model.tables)
-    shift = max(-float(rc.min()), 0.0)
-    found = _FlowNetwork(model, routes, qty).solve(rc, np.full(model.n_base_rows, shift / 2))
-    rounded = int((found.arc_cost * found.flow).sum())  # in whole 1 / scale euros
-    total = float(qty.sum())
-    return min(rounded / found.scale - shift / 2 * total - total / 2 / found.scale, 0.0)
+    A min-cost flow (LEMON): what a supply does not send goes to a node ``Z`` at ``shift``,
+    what a demand does not receive comes from it at ``shift_d``, and every other arc costs
+    that much more on entering a demand and leaving a supply, so that no cost is negative;
+    a flow then costs ``rc . x + shift * sent + shift_d * received``.  Costs are rounded to
+    whole units of ``1 / scale``, which moves that by at most half of one per unit, per
+    row (moving units along a chain costs nothing)."""
+    from pylmcf.pylmcf_cpp import CGraph
+
+    tables = model.tables
+    n_s, n_d, n_rows = len(tables.s_ids), len(tables.d_ids), model.n_base_rows
+    qty = _row_qty(tables)
+    floor = np.zeros(n_rows)  # per demand row
+    if transfer_floor is not None:
+        floor[n_s : n_s + n_d] = np.minimum(transfer_floor, 0.0)
+    z = n_rows
+    nodes = n_rows + 1
+    # arcs that leave a supply row, arcs that enter a demand row, and arcs between chain nodes
+    out_s, out_t, out_c = [model.row_src[routes]], [model.row_dem[routes]], [rc]
+    into_s, into_t, into_c = [np.empty(0, np.int64)], [np.empty(0, np.int64)], [np.empty(0)]
+    chain_s, chain_t = [np.empty(0, np.int64)], [np.empty(0, np.int64)]
+    for group, a, b in chains:
+        days, day_of = np.unique(group.b_sorted, return_inverse=True)
+        first = np.searchsorted(days, tables.d_a[group.d], "left") - 1  # last day before
+        reach = first >= 0
+        out_s.append(group.s_by_b)
+        out_t.append(nodes + day_of)
+        out_c.append(a)
+        into_s.append(nodes + first[reach])
+        into_t.append(n_s + group.d[reach])
+        into_c.append(b[reach])
+        chain_s.append(nodes + np.arange(days.size - 1))
+        chain_t.append(nodes + np.arange(1, days.size))
+        nodes += days.size
+    starts_out, ends_out = np.concatenate(out_s), np.concatenate(out_t)
+    starts_in, ends_in = np.concatenate(into_s), np.concatenate(into_t)
+    # routes of the pool end in a demand row; a demand's best transfer comes off each
+    cost_out = np.concatenate(out_c)
+    cost_out[: routes.size] -= floor[model.row_dem[routes]]
+    cost_in = np.concatenate(into_c) - floor[ends_in]
+    shift = max(0.0, -float(cost_out.min(initial=0.0)))
+    shift_d = max(0.0, -float(cost_in.min(initial=0.0)))
+    route_part = cost_out[: routes.size] + shift_d  # a pool route enters a demand too
+    cost_out = np.concatenate([route_part, cost_out[routes.size :]]) + shift
+    cost_in = cost_in + shift_d
+    senders = np.concatenate([np.arange(n_s), np.arange(n_s + n_d, n_rows)])
+    receivers = np.arange(n_s, n_s + n_d)
+    chain_from, chain_to = np.concatenate(chain_s), np.concatenate(chain_t)
+    starts = np.concatenate([starts_out, starts_in, chain_from, senders, np.full(n_d, z)])
+    ends = np.concatenate([ends_out, ends_in, chain_to, np.full(senders.size, z), receivers])
+    euros = np.concatenate(
+        [
+            cost_out,
+            cost_in,
+            np.zeros(chain_from.size),
+            np.full(senders.size, shift),
+            np.full(n_d, shift_d),
+        ]
+    )
+    sent, received = int(qty[senders].sum()), int(qty[receivers].sum())
+    total = max(sent + received, 1)
+    scale = _NETWORK_SCALE
+    while float(np.abs(euros).max(initial=0.0)) * scale * total > 2.0**61:
+        scale /= 10
+    arc_cost = np.maximum(np.round(euros * scale), 0).astype(np.int64)
+    order = np.lexsort((ends, starts))
+    graph = CGraph(nodes, starts[order].astype(np.int64), ends[order].astype(np.int64))
+    supply = np.zeros(nodes, np.int64)
+    supply[senders] = qty[senders]
+    supply[receivers] = -qty[receivers]
+    supply[z] = -int(supply.sum())
+    graph.set_node_supply(supply)
+    graph.set_edge_capacities(np.full(order.size, total, np.int64))
+    graph.set_edge_costs(arc_cost[order])
+    graph.solve()
+    flow = np.empty(order.size, np.int64)
+    flow[order] = graph.result()
+    rounded = int((arc_cost * flow).sum())  # in whole 1 / scale euros
+    value = rounded / scale - shift * sent - shift_d * received - (sent + received) / 2 / scale
+    return min(value + float(qty @ floor), 0.0)
 
 
 def _solve_lp(model: _Model, progress: Progress | None, column_generation: bool) -> _Solution:
