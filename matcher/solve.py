@@ -630,7 +630,7 @@ class _Generation:
         self.shortfall = 0.0  # after pricing: how far below the working set's optimum lies
         self.stopped_short = False  # whether routes still entered when the last search ended
         self.priced = _Pricing(  # what the last pricing found
-            np.empty(0, np.int64), np.empty(0), np.zeros(len(tables.d_ids)), np.empty(0), 0.0
+            np.empty(0, np.int64), np.empty(0), np.zeros(len(tables.d_ids)), None
         )
         self.rounds = 0
         self.lp_seconds = 0.0
@@ -699,15 +699,16 @@ class _Generation:
         improving = np.nonzero(rc < -tol)[0]
         listed = improving  # the pool's routes, every one of which was priced
         transfer_floor = np.zeros(len(tables.d_ids))
+        duals: _PricerDuals | None = None
         if model.pricer is not None and self.column_generation:
             n_s = len(tables.s_ids)
-            priced = model.pricer.price(
+            duals = (
                 row_dual[:n_s],
                 row_dual[n_s : n_s + len(tables.d_ids)],
                 _depot_day_duals(model, row_dual),
                 tol,
-                transfer_floor,
             )
+            priced = model.pricer.price(*duals, transfer_floor)
             if len(priced):
                 new_idx = _extend_pool(model, priced)
                 self.in_work = np.concatenate([self.in_work, np.zeros(new_idx.size, bool)])
@@ -717,7 +718,7 @@ class _Generation:
             _cheapest_per(model.pool.dem, rc, improving, _ENTER_PER_ROW),
             _cheapest_per(model.row_src, rc, improving, _ENTER_PER_ROW),
         )
-        self.priced = _Pricing(listed, rc[listed], transfer_floor, row_dual, tol)
+        self.priced = _Pricing(listed, rc[listed], transfer_floor, duals)
         return entering, int(improving.size)
 
     def improvement_bound(self) -> float:
@@ -728,15 +729,8 @@ class _Generation:
         the best transfer through a depot that the pricer found."""
         model, priced = self.model, self.priced
         chains: list[tuple[DepotGroup, FloatArray, FloatArray]] = []
-        if model.pricer is not None and self.column_generation:
-            n_s = len(model.tables.s_ids)
-            row_dual = priced.row_dual
-            chains = model.pricer.storage(
-                row_dual[:n_s],
-                row_dual[n_s : n_s + len(model.tables.d_ids)],
-                _depot_day_duals(model, row_dual),
-                priced.tol,
-            )
+        if model.pricer is not None and priced.duals is not None:
+            chains = model.pricer.storage(*priced.duals)
         return _improvement_bound(model, priced.listed, priced.rc, chains, priced.transfer_floor)
 
     def admit(self, entering: IntArray) -> None:
@@ -756,6 +750,10 @@ class _Generation:
             )
 
 
+# what the depot pricer prices by: supply and demand duals, depot-day duals, tolerance
+_PricerDuals = tuple[FloatArray, FloatArray, list[tuple[IntArray, FloatArray]], float]
+
+
 @dataclass
 class _Pricing:
     """What a pricing of a family's working set found (see :meth:`_Generation.entering`)."""
@@ -763,8 +761,7 @@ class _Pricing:
     listed: IntArray  # the pool's routes outside the working set that improve
     rc: FloatArray  # their reduced costs
     transfer_floor: FloatArray  # per demand: the best reduced cost (<= 0) of a transfer
-    row_dual: FloatArray  # the duals it priced by
-    tol: float
+    duals: _PricerDuals | None  # what the depot pricer priced by (None: no pricer)
 
 
 def _improvement_bound(
@@ -805,8 +802,6 @@ def _improvement_bound(
     depots, against 0.7 s this way.)  Costs are rounded to whole units of ``1 / scale``,
     which moves a flow's cost by at most half of one per unit, per row (moving units along a
     chain costs nothing)."""
-    from pylmcf.pylmcf_cpp import CGraph
-
     tables = model.tables
     n_s, n_d, n_rows = len(tables.s_ids), len(tables.d_ids), model.n_base_rows
     qty = _row_qty(tables)
@@ -875,25 +870,15 @@ def _improvement_bound(
         [cost_out, cost_in, np.zeros(chain_from.size), lift[senders], lift[receivers]]
     )
     touched = int(qty[senders].sum() + qty[receivers].sum())
-    total = max(touched, 1)
-    scale = _NETWORK_SCALE
-    while float(np.abs(euros).max(initial=0.0)) * scale * total > 2.0**61:
-        scale /= 10
-    arc_cost = np.maximum(np.round(euros * scale), 0).astype(np.int64)
     node_ids, compact = np.unique(np.concatenate([starts, ends]), return_inverse=True)
-    starts, ends = compact[: starts.size], compact[starts.size :]
-    order = np.lexsort((ends, starts))
-    graph = CGraph(node_ids.size, starts[order].astype(np.int64), ends[order].astype(np.int64))
     supply = np.zeros(node_ids.size, np.int64)
     supply[np.searchsorted(node_ids, senders)] = qty[senders]
     supply[np.searchsorted(node_ids, receivers)] = -qty[receivers]
     supply[np.searchsorted(node_ids, z)] = -int(supply.sum())
-    graph.set_node_supply(supply)
-    graph.set_edge_capacities(np.full(order.size, total, np.int64))
-    graph.set_edge_costs(arc_cost[order])
-    graph.solve()
-    flow = np.empty(order.size, np.int64)
-    flow[order] = graph.result()
+    graph, order = _lemon_graph(
+        node_ids.size, compact[: starts.size], compact[starts.size :], supply, max(touched, 1)
+    )
+    flow, arc_cost, scale = _lemon_solve(graph, order, euros, touched)
     rounded = int((arc_cost * flow).sum())  # in whole 1 / scale euros
     value = rounded / scale - float(lift @ qty) - touched / 2 / scale
     return min(value + float(qty @ floor), 0.0)
@@ -2251,6 +2236,39 @@ class _Flow:
     total: int  # units that the senders hold
 
 
+def _lemon_graph(
+    n_nodes: int, starts: IntArray, ends: IntArray, supply: IntArray, capacity: int
+) -> tuple[Any, IntArray]:
+    """LEMON's graph (``pylmcf``'s ``CGraph``) with arcs ``starts -> ends``, each holding at
+    most ``capacity`` units, and ``supply`` per node; and the order of the arcs in it (LEMON
+    wants them by their tail), for :func:`_lemon_solve`."""
+    from pylmcf.pylmcf_cpp import CGraph
+
+    order = np.lexsort((ends, starts))
+    graph = CGraph(n_nodes, starts[order].astype(np.int64), ends[order].astype(np.int64))
+    graph.set_node_supply(supply.astype(np.int64))
+    graph.set_edge_capacities(np.full(order.size, capacity, np.int64))
+    return graph, order
+
+
+def _lemon_solve(
+    graph: Any, order: IntArray, euros: FloatArray, units: int
+) -> tuple[IntArray, IntArray, float]:
+    """The min-cost flow on ``graph`` (see :func:`_lemon_graph`) with ``euros`` per unit on
+    each arc (in the caller's order, none negative); returns the flow and the arcs' costs in
+    that order, and the scale: costs are rounded to whole units of ``1 / scale`` euro, which
+    is ``1 / _NETWORK_SCALE`` or less, so that no flow of ``units`` units can overflow."""
+    scale = _NETWORK_SCALE
+    while float(np.abs(euros).max(initial=0.0)) * scale * max(units, 1) > 2.0**61:
+        scale /= 10
+    arc_cost = np.maximum(np.round(euros * scale), 0).astype(np.int64)
+    graph.set_edge_costs(arc_cost[order])
+    graph.solve()
+    flow = np.empty(order.size, np.int64)
+    flow[order] = graph.result()
+    return flow, arc_cost, scale
+
+
 class _FlowNetwork:
     """LEMON's graph of the transportation problem on a fixed set of ``routes``, with ``qty``
     units per row (supply, then demand, then stock), kept from one solve to the next.
@@ -2266,8 +2284,6 @@ class _FlowNetwork:
     listings a side, 0.03-0.1 s against 0.7-0.9 s from scratch."""
 
     def __init__(self, model: _Model, routes: IntArray, qty: IntArray) -> None:
-        from pylmcf.pylmcf_cpp import CGraph
-
         tables = model.tables
         n_s, n_d = len(tables.s_ids), len(tables.d_ids)
         n_rows = model.n_base_rows
@@ -2279,17 +2295,12 @@ class _FlowNetwork:
         self.starts = np.concatenate([self.src, self.senders, np.full(n_d, z)])
         self.ends = np.concatenate([self.dem, np.full(self.senders.size, z), self.receivers])
         self.total = int(qty.sum())
-        self.order = np.lexsort((self.ends, self.starts))
-        self.graph = CGraph(
-            n_rows + 1,
-            self.starts[self.order].astype(np.int64),
-            self.ends[self.order].astype(np.int64),
-        )
         supply = np.concatenate([qty, [0]]).astype(np.int64)
         supply[n_s : n_s + n_d] *= -1
         supply[z] = -int(supply[:z].sum())
-        self.graph.set_node_supply(supply)
-        self.graph.set_edge_capacities(np.full(self.order.size, max(self.total, 1), np.int64))
+        self.graph, self.order = _lemon_graph(
+            n_rows + 1, self.starts, self.ends, supply, max(self.total, 1)
+        )
 
     def solve(self, cost: FloatArray, to_z: FloatArray) -> _Flow:
         """The min-cost flow with ``cost`` euros per unit on the routes and ``to_z`` on the
@@ -2297,14 +2308,7 @@ class _FlowNetwork:
         euros = np.concatenate(
             [cost + to_z[self.src] + to_z[self.dem], to_z[self.senders], to_z[self.receivers]]
         )
-        scale = _NETWORK_SCALE
-        while float(np.abs(euros).max(initial=0.0)) * scale * max(self.total, 1) > 2.0**61:
-            scale /= 10
-        arc_cost = np.maximum(np.round(euros * scale), 0).astype(np.int64)
-        self.graph.set_edge_costs(arc_cost[self.order])
-        self.graph.solve()
-        flow = np.empty(self.order.size, np.int64)
-        flow[self.order] = self.graph.result()
+        flow, arc_cost, scale = _lemon_solve(self.graph, self.order, euros, self.total)
         return _Flow(
             flow,
             arc_cost,
@@ -2912,23 +2916,22 @@ class _LocalFamilies:
         for part, (rows, units) in zip(weights.tolist(), self.columns[n], strict=True):
             if part > 0:
                 mix[rows] += part * units
-        best: tuple[float, IntArray] | None = None
 
-        def keep_if_better(x: IntArray) -> None:
-            nonlocal best
-            value = float(model.obj @ x) + model.constant
+        def value_if_it_fits(x: IntArray) -> float:
             fits = bool((_held_by(model, x, self.grid) <= room + tol).all())
-            if fits and (best is None or value < best[0]):
-                best = (value, x)
+            return float(model.obj @ x) + model.constant if fits else np.inf
 
-        keep_if_better(_round_mix(model, gen.work, mix, self.grid, room))
-        if best is None or best[0] > float(model.obj @ mix) + model.constant + search_eur:
+        tries = [_round_mix(model, gen.work, mix, self.grid, room)]
+        values = [value_if_it_fits(tries[0])]
+        if values[0] == np.inf or values[0] > float(model.obj @ mix) + model.constant + search_eur:
             found = _search_around_mix(model, gen.work, mix, self.grid, room, search_eur / 2)
             if found is not None:
-                keep_if_better(found)
-        if best is None:
+                tries.append(found)
+                values.append(value_if_it_fits(found))
+        best = int(np.argmin(values))
+        if values[best] == np.inf:
             return self._answer(model, np.zeros(len(model.pool), np.int64), np.inf, {"fits": 0.0})
-        return self._answer(model, best[1], best[0], {"fits": 1.0})
+        return self._answer(model, tries[best], values[best], {"fits": 1.0})
 
     def _release(self, n: int) -> None:
         """Forget family ``n``'s model and columns: its whole-unit answer is its last."""
