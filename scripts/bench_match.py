@@ -53,9 +53,16 @@ The fourth table solves the structuralCircle peer instances from
 ``../shared/peer/structuralcircle`` (beside the repository; never committed into it) and checks
 each objective against the optimum published in that folder's README.
 
+The header line and the last line each carry a **calibration**: the best of three timings of
+two fixed, single-core workloads, a pure-Python loop and a LEMON min-cost flow on a fixed random
+transportation network (the kind of solve that takes most of the large runs' time).  This
+machine's speed varies from hour to hour (the same code took 56-59 s on the 100k instance and
+7.2 s on the 30k one night, 88-99 s and 13.2 s the next), so times from different runs compare
+only with their calibrations beside them.
+
 Every run is its own subprocess with a timeout (``--timeout``, 1200 s by default: 100k listings
-a side with 20 depots takes about 16 minutes here, and the full run stays under 45 minutes on a
-2-core machine even when a run does not finish); a run that does not finish shows "timeout" in
+a side with 20 depots takes one to two minutes here, and the full run stays under 45 minutes on
+a 2-core machine even when a run does not finish); a run that does not finish shows "timeout" in
 its row, with the peak memory it had reached.  Progress goes to stderr, tables to stdout (and to
 ``--out``).  Nothing is asserted about speed: this prints numbers.
 """
@@ -594,6 +601,52 @@ def _machine() -> str:
     )
 
 
+def _calibration() -> str:
+    """The best of three timings of two fixed single-core workloads: how fast this machine is
+    now, to set beside the run's own times."""
+    import numpy as np
+    from pylmcf.pylmcf_cpp import CGraph
+
+    def python_loop() -> None:
+        total = 0
+        for i in range(5_000_000):
+            total += i
+
+    # a transportation problem: 5,000 senders, 5,000 receivers, 150,000 arcs, a sink for
+    # what is not sent
+    rng = np.random.default_rng(2026)
+    n = 5_000
+    starts = rng.integers(0, n, 150_000)
+    ends = n + rng.integers(0, n, 150_000)
+    sink = 2 * n
+    starts = np.concatenate([starts, np.arange(n), np.full(n, sink)])
+    ends = np.concatenate([ends, np.full(n, sink), np.arange(n, 2 * n)])
+    cost = np.concatenate([rng.integers(1, 10**6, 150_000), np.full(2 * n, 10**6)])
+    order = np.lexsort((ends, starts))
+    supply = np.concatenate([rng.integers(1, 100, n), -rng.integers(1, 100, n), [0]])
+    supply[sink] = -supply[:sink].sum()
+
+    def lemon() -> None:
+        graph = CGraph(2 * n + 1, starts[order].astype(np.int64), ends[order].astype(np.int64))
+        graph.set_node_supply(supply.astype(np.int64))
+        graph.set_edge_capacities(np.full(order.size, 10**6, np.int64))
+        graph.set_edge_costs(cost[order].astype(np.int64))
+        graph.solve()
+
+    def best_of_three(work: Callable[[], None]) -> float:
+        times = []
+        for _ in range(3):
+            t0 = time.perf_counter()
+            work()
+            times.append(time.perf_counter() - t0)
+        return min(times)
+
+    return (
+        f"calibration (best of 3, one core): Python loop {best_of_three(python_loop):.2f} s,"
+        f" LEMON min-cost flow {best_of_three(lemon):.2f} s"
+    )
+
+
 def _load_average() -> str:
     try:
         return " / ".join(f"{value:.1f}" for value in os.getloadavg())
@@ -625,7 +678,8 @@ def main(argv: list[str] | None = None) -> int:
 
     started = time.perf_counter()
     sections = [
-        f"Matching benchmark: {_machine()}; seed {args.seed}, timeout {args.timeout:.0f} s per run."
+        f"Matching benchmark: {_machine()}; seed {args.seed}, timeout {args.timeout:.0f} s per"
+        f" run; {_calibration()}."
     ]
     with tempfile.TemporaryDirectory(prefix="bench_match-") as tmp:
         workdir = Path(tmp)
@@ -716,7 +770,8 @@ def main(argv: list[str] | None = None) -> int:
                 )
     sections.append(
         f"Benchmark wall time: {time.perf_counter() - started:.0f} s; load average at the end "
-        f"{_load_average()} (other work on the machine inflates wall times, not CPU times)."
+        f"{_load_average()} (other work on the machine inflates wall times, not CPU times);"
+        f" {_calibration()} at the end."
     )
     text = "\n\n".join(sections) + "\n"
     print(text)
