@@ -2733,6 +2733,87 @@ def _network_generation(gen: _Generation, most: int | None = None) -> _NetworkSo
             return found
 
 
+@dataclass
+class _SearchAroundMix:
+    """A family's part of the master's mix to make whole within ``room``: ``rounded`` is
+    :func:`_round_mix`'s answer; :meth:`run` tries :func:`_search_around_mix` too, where
+    :meth:`needed`, and keeps the cheaper.  It holds all it needs, so that any worker can
+    run it."""
+
+    model: _Model
+    work: IntArray
+    mix: FloatArray
+    grid: IntArray
+    room: FloatArray
+    search_eur: float
+    rounded: IntArray
+
+    def value(self, x: FloatArray | IntArray) -> float:
+        """What ``x`` costs, summed over the routes it uses only, so that the model of the
+        working routes alone (:meth:`on_working_routes`) sums the same terms in the same
+        order."""
+        used = np.nonzero(x)[0]
+        return float(self.model.obj[used] @ x[used]) + self.model.constant
+
+    def value_if_it_fits(self, x: IntArray) -> float:
+        model = self.model
+        fits = bool((_held_by(model, x, self.grid) <= self.room + _room_tol(self.room)).all())
+        return self.value(x) if fits else np.inf
+
+    def needed(self) -> bool:
+        """Whether the rounding loses more than ``search_eur`` against the mix, or does not
+        fit."""
+        mix_value = self.value(self.mix)
+        value = self.value_if_it_fits(self.rounded)
+        return value == np.inf or value > mix_value + self.search_eur
+
+    def on_working_routes(self) -> _SearchAroundMix | None:
+        """The same search on a model of the working routes alone (in the pool's order, so
+        the answer lists its routes as the whole model's would), which is all it reads: the
+        model to carry to another worker shrinks (100k x 20 depots: 5.6 MB pickled against
+        79 MB, for the family with most routes that needed the search).  None where the mix
+        or the rounding uses a route outside them (they never do)."""
+        model = self.model
+        routes = np.sort(self.work)
+        outside = np.ones(len(model.pool), bool)
+        outside[routes] = False
+        if self.mix[outside].any() or self.rounded[outside].any():
+            return None
+        working = replace(
+            model,
+            pool=model.pool.take(routes),
+            obj=model.obj[routes],
+            row_src=model.row_src[routes],
+            row_dem=model.row_dem[routes],
+            m3=model.m3[routes],
+            cap_days=[],
+            cap_rows=[],
+            pricer=None,
+            prices=None,
+            buffers=[],
+        )
+        work = np.searchsorted(routes, self.work)  # the working routes in their own order
+        return replace(
+            self, model=working, work=work, mix=self.mix[routes], rounded=self.rounded[routes]
+        )
+
+    def run(self) -> _FamilyAnswer:
+        found = _search_around_mix(
+            self.model, self.work, self.mix, self.grid, self.room, self.search_eur / 2
+        )
+        return self.answer(found)
+
+    def answer(self, found: IntArray | None) -> _FamilyAnswer:
+        """The cheaper of the rounding and ``found`` (the search's, if any) that fits."""
+        tries = [self.rounded] if found is None else [self.rounded, found]
+        values = [self.value_if_it_fits(x) for x in tries]
+        best = int(np.argmin(values))
+        if values[best] == np.inf:
+            empty = np.zeros(len(self.model.pool), np.int64)
+            return _LocalFamilies._answer(self.model, empty, np.inf, {"fits": 0.0})
+        return _LocalFamilies._answer(self.model, tries[best], values[best], {"fits": 1.0})
+
+
 class _LocalFamilies:
     """Solves families in this process and keeps each one's HiGHS model, and the solutions it
     found (its columns, as routes and units), from one request to the next."""
@@ -2900,7 +2981,7 @@ class _LocalFamilies:
 
     def rounded(
         self, n: int, weights: FloatArray, room: FloatArray, search_eur: float = np.inf
-    ) -> _FamilyAnswer:
+    ) -> _FamilyAnswer | _SearchAroundMix:
         """Family ``n``'s part of the master's mix (``weights``, one per column of the family,
         in the order they were found) in whole units within ``room``, without solving it
         again: the mix made whole and fitted into the room by :func:`_round_mix`, and where
@@ -2908,30 +2989,29 @@ class _LocalFamilies:
         small branch and bound around the mix finds (:func:`_search_around_mix`).  (The
         heaviest columns of the mix each made whole were tried too, while there was no
         search; beside it, at 100k listings a side with 20 depots, they saved 961 EUR of
-        29.49 million, in 5.5 s.)  The family's model is kept (the prices may go on)."""
+        29.49 million, in 5.5 s.)  The family's model is kept (the prices may go on).
+
+        Where the search is needed, it is returned as a :class:`_SearchAroundMix`, on the
+        working routes alone, to run wherever a worker is free: the searches take seconds
+        each, and two of them in the same worker kept the other one idle (100k x 20 depots:
+        busy 12.0 s against 3.5 s)."""
         gen = self.solvers[n]
         model = gen.model
-        tol = _room_tol(room)
         mix = np.zeros(len(model.pool))
         for part, (rows, units) in zip(weights.tolist(), self.columns[n], strict=True):
             if part > 0:
                 mix[rows] += part * units
+        rounded = _round_mix(model, gen.work, mix, self.grid, room)
+        task = _SearchAroundMix(model, gen.work, mix, self.grid, room, search_eur, rounded)
+        if not task.needed():
+            return task.answer(None)
+        travelling = task.on_working_routes()
+        return travelling if travelling is not None else task.run()
 
-        def value_if_it_fits(x: IntArray) -> float:
-            fits = bool((_held_by(model, x, self.grid) <= room + tol).all())
-            return float(model.obj @ x) + model.constant if fits else np.inf
-
-        tries = [_round_mix(model, gen.work, mix, self.grid, room)]
-        values = [value_if_it_fits(tries[0])]
-        if values[0] == np.inf or values[0] > float(model.obj @ mix) + model.constant + search_eur:
-            found = _search_around_mix(model, gen.work, mix, self.grid, room, search_eur / 2)
-            if found is not None:
-                tries.append(found)
-                values.append(value_if_it_fits(found))
-        best = int(np.argmin(values))
-        if values[best] == np.inf:
-            return self._answer(model, np.zeros(len(model.pool), np.int64), np.inf, {"fits": 0.0})
-        return self._answer(model, tries[best], values[best], {"fits": 1.0})
+    def search(self, n: int, task: _SearchAroundMix) -> _FamilyAnswer:
+        """The search that :meth:`rounded` handed out for family ``n``, run here (this worker
+        need not own the family: the task carries its model)."""
+        return task.run()
 
     def _release(self, n: int) -> None:
         """Forget family ``n``'s model and columns: its whole-unit answer is its last."""
@@ -2970,7 +3050,9 @@ class _Families:
     A request is a method of :class:`_LocalFamilies` and its arguments, the family first:
     ``("first", n, grid, solves)``, ``("finish", n)``, ``("priced", n, prices, solves)``,
     ``("restricted", n, prices)``, ``("rounded", n, weights, room)``, ``("column", n, j)`` or
-    ``("within", n, capacities, steps, gap_eur)``.
+    ``("within", n, capacities, steps, gap_eur)``.  An answer that is a
+    :class:`_SearchAroundMix` is not handed back: it is run, as ``("search", n, task)``, by
+    the first worker that comes free (whichever owns the family), and its answer is.
     """
 
     def each(
@@ -2994,7 +3076,16 @@ def _family_of(request: tuple[object, ...]) -> int:
 
 def _ask(local: _LocalFamilies, request: tuple[object, ...]) -> object:
     method, *args = request
-    assert method in ("first", "finish", "priced", "restricted", "column", "within", "rounded")
+    assert method in (
+        "first",
+        "finish",
+        "priced",
+        "restricted",
+        "column",
+        "within",
+        "rounded",
+        "search",
+    )
     return getattr(local, str(method))(*args)
 
 
@@ -3006,7 +3097,10 @@ class _InProcess(_Families):
         self, requests: Sequence[tuple[object, ...]], largest_first: bool = True
     ) -> Iterator[tuple[int, object]]:
         for request in requests:
-            yield _family_of(request), _ask(self.local, request)
+            answer = _ask(self.local, request)
+            if isinstance(answer, _SearchAroundMix):
+                answer = answer.run()
+            yield _family_of(request), answer
 
 
 def _family_worker(
@@ -3087,14 +3181,23 @@ class _InWorkers(_Families):
 
         def send_next(w: int) -> None:
             """Give worker ``w`` its next request: its own families' first, else that of a
-            family no worker owns yet (which it then owns); none where neither is left."""
-            for i, request in enumerate(pending):
-                if self.owner.get(_family_of(request), w) == w:
-                    self.owner[_family_of(request)] = w
-                    self.conns[w].send(pending.pop(i))
-                    busy.add(w)
-                    return
-            busy.discard(w)
+            family no worker owns yet (which it then owns), else a search around a mix that
+            any worker can run; none where nothing is left."""
+            mine = (
+                i
+                for i, request in enumerate(pending)
+                if request[0] != "search" and self.owner.get(_family_of(request), w) == w
+            )
+            anyones = (i for i, request in enumerate(pending) if request[0] == "search")
+            i = next(mine, next(anyones, None))
+            if i is None:
+                busy.discard(w)
+                return
+            request = pending.pop(i)
+            if request[0] != "search":
+                self.owner[_family_of(request)] = w
+            self.conns[w].send(request)
+            busy.add(w)
 
         for w in range(len(self.conns)):
             send_next(w)
@@ -3102,9 +3205,15 @@ class _InWorkers(_Families):
             for ready in connection_wait([self.conns[w] for w in sorted(busy)]):
                 assert isinstance(ready, Connection)
                 w = self.conns.index(ready)
-                answer = self._receive(ready)
+                n, answer = self._receive(ready)
+                if isinstance(answer, _SearchAroundMix):
+                    pending.append(("search", n, answer))
+                    for idle in sorted(set(range(len(self.conns))) - busy):
+                        send_next(idle)
+                    send_next(w)
+                    continue
                 send_next(w)
-                yield answer
+                yield n, answer
 
     def close(self) -> None:
         for conn in self.conns:

@@ -713,6 +713,14 @@ def _units_by_route(pool: RoutePool, units: np.ndarray) -> dict[tuple[int, ...],
     return out
 
 
+def _searched(
+    answer: matcher.solve._FamilyAnswer | matcher.solve._SearchAroundMix,
+) -> matcher.solve._FamilyAnswer:
+    """What :meth:`_LocalFamilies.rounded` answers, with a search it handed out (to run in
+    whichever worker comes free) run here."""
+    return answer.run() if isinstance(answer, matcher.solve._SearchAroundMix) else answer
+
+
 @pytest.mark.usefixtures("families_path")
 @pytest.mark.parametrize("search_eur", [np.inf, 0.0])
 def test_each_family_part_of_the_master_mix_in_whole_units_keeps_its_rows_and_room(
@@ -731,7 +739,7 @@ def test_each_family_part_of_the_master_mix_in_whole_units_keeps_its_rows_and_ro
     def keeps_rows_and_room(
         self: matcher.solve._LocalFamilies, n: int, weights: np.ndarray, room: np.ndarray
     ) -> matcher.solve._FamilyAnswer:
-        answer = local_rounded(self, n, weights, room, search_eur)
+        answer = _searched(local_rounded(self, n, weights, room, search_eur))
         assert answer.stats["fits"]
         tables = self.solvers[n].model.tables
         part = _build_model(tables, answer.pool, None, prune=False)  # the answer's routes
@@ -795,8 +803,8 @@ def test_the_search_around_the_mix_never_does_worse_than_rounding_route_by_route
         room: np.ndarray,
         _search_eur: float = np.inf,  # both ways are tried instead
     ) -> matcher.solve._FamilyAnswer:
-        plain = local_rounded(self, n, weights, room, np.inf)
-        searched = local_rounded(self, n, weights, room, 0.0)
+        plain = _searched(local_rounded(self, n, weights, room, np.inf))
+        searched = _searched(local_rounded(self, n, weights, room, 0.0))
         pairs.append((plain.value, searched.value))
         return plain
 
@@ -808,6 +816,40 @@ def test_the_search_around_the_mix_never_does_worse_than_rounding_route_by_route
     assert pairs
     assert all(searched <= plain + 1e-6 for plain, searched in pairs)
     assert any(searched < plain - 0.01 for plain, searched in pairs)
+
+
+@pytest.mark.usefixtures("families_path")
+def test_a_search_around_the_mix_on_the_working_routes_alone_finds_what_it_finds_on_all(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The search that a family's rounding hands out carries a model of the working routes
+    alone (to travel to another worker): it finds what the search on the family's whole model
+    finds, the same routes in the same order with the same units, at the same value."""
+    from matcher.generate import generate_instance
+    from matcher.io import parse_instance
+
+    handed_out = matcher.solve._SearchAroundMix.on_working_routes
+    pairs: list[tuple[matcher.solve._SearchAroundMix, matcher.solve._SearchAroundMix]] = []
+
+    def keeping_both(
+        self: matcher.solve._SearchAroundMix,
+    ) -> matcher.solve._SearchAroundMix | None:
+        travelling = handed_out(self)
+        assert travelling is not None  # the mix and its rounding use working routes only
+        assert len(travelling.model.pool) <= len(self.model.pool)
+        pairs.append((self, travelling))
+        return travelling
+
+    monkeypatch.setattr(matcher.solve, "_ROUNDING_SEARCH", 0.0)  # search wherever rounding loses
+    monkeypatch.setattr(matcher.solve._SearchAroundMix, "on_working_routes", keeping_both)
+    match(parse_instance(generate_instance(400, 400, 3, seed=SEED, regime="tight")), workers=1)
+    assert any(len(w.model.pool) < len(whole.model.pool) for whole, w in pairs)  # smaller
+    for whole, working in pairs:
+        a, b = whole.run(), working.run()
+        assert a.value == b.value
+        assert np.array_equal(a.x, b.x)
+        for name in a.pool.__dataclass_fields__:
+            assert np.array_equal(getattr(a.pool, name), getattr(b.pool, name))
 
 
 @pytest.mark.usefixtures("families_path")

@@ -8,6 +8,7 @@ to 0 so that small generated instances take the parallel path.
 from __future__ import annotations
 
 import pickle
+from collections.abc import Callable
 from functools import cache
 from types import MappingProxyType
 from typing import cast
@@ -168,14 +169,14 @@ def test_an_error_in_a_family_worker_reaches_the_caller_and_stops_the_workers(
     assert multiprocessing.active_children() == []
 
 
-@pytest.mark.usefixtures("parallel_path")
-def test_a_family_belongs_to_the_worker_that_came_free_for_it(
-    monkeypatch: pytest.MonkeyPatch,
-) -> None:
-    """The largest family's first request waits until every other family's first has been
-    answered (at most 30 s): the other worker answers them all meanwhile, and each family's
-    later requests go to the process that answered its first (which holds its models).
-    Families dealt out beforehand would leave some of them queued behind the largest."""
+def _one_worker_owning_all_but_the_largest(
+    monkeypatch: pytest.MonkeyPatch, **methods: Callable[..., object]
+) -> tuple[matcher.solve._InWorkers, dict[int, int], int]:
+    """Two workers, with ``methods`` of :class:`_LocalFamilies` replaced (before they fork),
+    that have answered every family's first request: the largest family's waits until every
+    other family's first has been answered (at most 30 s), so the other worker answers them
+    all meanwhile. Returns the workers (to close), the process that answered each family's
+    first request, and the largest family."""
     import multiprocessing
     import os
 
@@ -195,22 +196,80 @@ def test_a_family_belongs_to_the_worker_that_came_free_for_it(
         self.numbers[n] = {}  # this process now holds family n
         return os.getpid()
 
-    def restricted(self: matcher.solve._LocalFamilies, n: int, prices: object) -> tuple[int, bool]:
-        return os.getpid(), n in self.numbers
-
     monkeypatch.setattr(matcher.solve._LocalFamilies, "first", first)
-    monkeypatch.setattr(matcher.solve._LocalFamilies, "restricted", restricted)
+    for name, method in methods.items():
+        monkeypatch.setattr(matcher.solve._LocalFamilies, name, method)
     families = matcher.solve._InWorkers(parts, (), 2)
+    firsts: dict[int, int] = {}
     try:
-        firsts: dict[int, int] = {}
         for n, pid in families.each([("first", n, None) for n in range(len(parts))]):
             firsts[n] = cast(int, pid)
             if len(firsts) == len(parts) - 1 and largest not in firsts:
                 others_answered.set()
-        laters = dict(families.each([("restricted", n, None) for n in range(len(parts))]))
+    except BaseException:
+        families.close()
+        raise
+    assert len({pid for n, pid in firsts.items() if n != largest}) == 1
+    return families, firsts, largest
+
+
+@pytest.mark.usefixtures("parallel_path")
+def test_a_family_belongs_to_the_worker_that_came_free_for_it(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """While the largest family's first request waits, the other worker answers every other
+    family's, and each family's later requests go to the process that answered its first
+    (which holds its models). Families dealt out beforehand would leave some of them queued
+    behind the largest."""
+    import os
+
+    def restricted(self: matcher.solve._LocalFamilies, n: int, prices: object) -> tuple[int, bool]:
+        return os.getpid(), n in self.numbers
+
+    families, firsts, largest = _one_worker_owning_all_but_the_largest(
+        monkeypatch, restricted=restricted
+    )
+    try:
+        n_families = len(firsts)
+        laters = dict(families.each([("restricted", n, None) for n in range(n_families)]))
     finally:
         families.close()
     others = {pid for n, pid in firsts.items() if n != largest}
     assert others == {pid for pid in firsts.values()} - {firsts[largest]}  # none shared it
-    assert len(others) == 1
     assert laters == {n: (pid, True) for n, pid in firsts.items()}
+
+
+@pytest.mark.usefixtures("parallel_path")
+def test_a_search_around_the_mix_runs_in_whichever_worker_comes_free(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """One worker owns every family but the largest (as in the test above). Their roundings
+    each hand out a search around the mix. The other worker, once it has rounded its one
+    family, runs some of those searches (each carries its model), and each family's answer
+    is its search's."""
+    import os
+    import time
+
+    def rounded(self: matcher.solve._LocalFamilies, n: int) -> object:
+        assert n in self.numbers  # only the family's owner rounds it
+        if len(self.numbers) == 1:  # the worker that owns the largest family only
+            return ("rounded", os.getpid())
+        return matcher.solve._SearchAroundMix(None, None, None, None, None, 0.0, None)  # type: ignore[arg-type]
+
+    def search(self: matcher.solve._LocalFamilies, n: int, task: object) -> object:
+        assert isinstance(task, matcher.solve._SearchAroundMix)
+        time.sleep(0.1)
+        return ("searched", os.getpid())
+
+    families, firsts, largest = _one_worker_owning_all_but_the_largest(
+        monkeypatch, rounded=rounded, search=search
+    )
+    try:
+        answers = dict(families.each([("rounded", n) for n in range(len(firsts))]))
+    finally:
+        families.close()
+    assert answers[largest] == ("rounded", firsts[largest])
+    others = {n: cast(tuple[str, int], a) for n, a in answers.items() if n != largest}
+    assert all(what == "searched" for what, _ in others.values())
+    owner_of_others = {pid for n, pid in firsts.items() if n != largest}
+    assert {pid for _, pid in others.values()} == {firsts[largest]} | owner_of_others
