@@ -34,8 +34,9 @@ def ensure_database(url: str) -> None:
     target = make_url(url)
     admin = create_engine(target.set(database="postgres"), isolation_level="AUTOCOMMIT")
     with admin.connect() as conn:
-        exists = conn.execute(text("SELECT 1 FROM pg_database WHERE datname = :n"),
-                              {"n": target.database}).first()
+        exists = conn.execute(
+            text("SELECT 1 FROM pg_database WHERE datname = :n"), {"n": target.database}
+        ).first()
         if not exists:
             conn.execute(text(f'CREATE DATABASE "{target.database}"'))
     admin.dispose()
@@ -66,29 +67,44 @@ def load(n_listings: int, seed: int) -> tuple[str, list[str]]:
     for i in range(500):
         loc = lookup_postcode(rng.choice(postcodes))
         assert loc is not None
-        projects.append(Project(name=f"Project {i}", lat=loc.lat, lon=loc.lon, lead_id=lead.id,
-                                place=loc.label))
+        projects.append(
+            Project(name=f"Project {i}", lat=loc.lat, lon=loc.lon, lead_id=lead.id, place=loc.label)
+        )
     db.session.add_all(projects)
     db.session.commit()
-    statuses = [ListingStatus.OPEN] * 8 + [ListingStatus.PARTLY_MATCHED, ListingStatus.CLOSED,
-                                          ListingStatus.WITHDRAWN, ListingStatus.DRAFT]
+    statuses = [ListingStatus.OPEN] * 8 + [
+        ListingStatus.PARTLY_MATCHED,
+        ListingStatus.CLOSED,
+        ListingStatus.WITHDRAWN,
+        ListingStatus.DRAFT,
+    ]
     today = date.today()
     batch: list[dict[str, object]] = []
     for i in range(n_listings):
         project = rng.choice(projects)
         start = today + timedelta(days=rng.randint(0, 200))
-        batch.append({
-            "title": f"Listing {i}", "description": "", "specification": "",
-            "material_code": rng.choice(codes), "project_id": project.id,
-            "created_by_id": lead.id, "quantity": rng.randint(1, 5000),
-            "reserved_quantity": 0, "status": rng.choice(statuses),
-            "lat": project.lat + rng.uniform(-0.02, 0.02),
-            "lon": project.lon + rng.uniform(-0.03, 0.03),
-            "location_label": project.place, "postcode": None,
-            "condition": rng.choice(list(Condition)), "mounting": rng.choice(list(Mounting)),
-            "available_from": start, "available_until": start + timedelta(days=60),
-            "attributes": {},
-        })
+        batch.append(
+            {
+                "title": f"Listing {i}",
+                "description": "",
+                "specification": "",
+                "material_code": rng.choice(codes),
+                "project_id": project.id,
+                "created_by_id": lead.id,
+                "quantity": rng.randint(1, 5000),
+                "reserved_quantity": 0,
+                "status": rng.choice(statuses),
+                "lat": project.lat + rng.uniform(-0.02, 0.02),
+                "lon": project.lon + rng.uniform(-0.03, 0.03),
+                "location_label": project.place,
+                "postcode": None,
+                "condition": rng.choice(list(Condition)),
+                "mounting": rng.choice(list(Mounting)),
+                "available_from": start,
+                "available_until": start + timedelta(days=60),
+                "attributes": {},
+            }
+        )
         if len(batch) == 10_000:
             db.session.execute(insert(SupplyListing), batch)
             batch = []
@@ -117,8 +133,13 @@ def main() -> None:
     from web import create_app
     from web.services.listings import search_listings
 
-    app = create_app({"SECRET_KEY": "bench", "SQLALCHEMY_DATABASE_URI": BENCH_URL,
-                      "PASSWORD_HASH_METHOD": "pbkdf2:sha256:1000"})
+    app = create_app(
+        {
+            "SECRET_KEY": "bench",
+            "SQLALCHEMY_DATABASE_URI": BENCH_URL,
+            "PASSWORD_HASH_METHOD": "pbkdf2:sha256:1000",
+        }
+    )
     with app.app_context():
         t0 = time.perf_counter()
         token, postcodes = load(args.listings, args.seed)
@@ -141,25 +162,32 @@ def main() -> None:
 
     rows = [("API, bounding box + exact km (production)", api_ms)]
     with app.test_request_context():
-        for label, boxed in (("service, bounding box + exact km", True),
-                             ("service, naive: no prefilter, every row measured", False)):
+        for label, boxed in (
+            ("service, bounding box + exact km", True),
+            ("service, naive: no prefilter, every row measured", False),
+        ):
             times = []
             for pc in origins:
                 t = time.perf_counter()
-                page = search_listings("supply", near=pc, radius_km=args.radius_km,
-                                       use_bounding_box=boxed)
+                page = search_listings(
+                    "supply", near=pc, radius_km=args.radius_km, use_bounding_box=boxed
+                )
                 times.append((time.perf_counter() - t) * 1000)
                 assert page.total >= 0
             rows.append((label, times))
 
-    print(f"{args.listings} supply listings on PostgreSQL (loaded in {load_s:.1f} s); "
-          f"{args.searches} searches within {args.radius_km:g} km of a random postcode; "
-          f"hits per search: median {statistics.median(hits):.0f}, max {max(hits)}, "
-          "20 returned per page")
+    print(
+        f"{args.listings} supply listings on PostgreSQL (loaded in {load_s:.1f} s); "
+        f"{args.searches} searches within {args.radius_km:g} km of a random postcode; "
+        f"hits per search: median {statistics.median(hits):.0f}, max {max(hits)}, "
+        "20 returned per page"
+    )
     print(f"{'query':<52} {'median ms':>10} {'p95 ms':>8} {'max ms':>8}")
     for label, times in rows:
-        print(f"{label:<52} {statistics.median(times):>10.1f} {percentile(times, 0.95):>8.1f} "
-              f"{max(times):>8.1f}")
+        print(
+            f"{label:<52} {statistics.median(times):>10.1f} {percentile(times, 0.95):>8.1f} "
+            f"{max(times):>8.1f}"
+        )
 
 
 if __name__ == "__main__":
