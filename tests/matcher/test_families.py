@@ -853,6 +853,42 @@ def test_a_search_around_the_mix_on_the_working_routes_alone_finds_what_it_finds
 
 
 @pytest.mark.usefixtures("families_path")
+def test_a_full_round_at_the_centres_prices_goes_on_from_the_restricted_rounds_solution(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A full round that tries the prices of an earlier restricted round again (the centre's)
+    starts each family's column generation from that round's solution instead of solving
+    again: it is on the same working routes, and optimal at those prices (a fresh network
+    simplex finds the same value); the result is feasible all the same."""
+    generation = matcher.solve._network_generation
+    started: list[int] = []
+
+    def checking(
+        gen: matcher.solve._Generation,
+        most: int | None = None,
+        start: matcher.solve._NetworkSolution | None = None,
+    ) -> matcher.solve._NetworkSolution:
+        if start is not None:
+            assert start.x.size == gen.work.size
+            fresh = matcher.solve._network_solve(gen)
+            cost = matcher.solve._column_costs(gen.model, gen.work)
+            tol = start.error + fresh.error
+            assert float(cost @ start.x) == pytest.approx(float(cost @ fresh.x), abs=tol)
+            started.append(gen.work.size)
+        return generation(gen, most, start)
+
+    from matcher.generate import generate_instance
+    from matcher.io import parse_instance
+
+    monkeypatch.setattr(matcher.solve, "_network_generation", checking)
+    instance = parse_instance(generate_instance(400, 400, 3, seed=SEED, regime="tight"))
+    result = match(instance, workers=1)
+    assert int(result.stats["price_rounds"]) >= 1  # type: ignore[call-overload]
+    assert started  # some family went on from its restricted round's solution
+    check_result(instance, result)
+
+
+@pytest.mark.usefixtures("families_path")
 def test_a_mix_close_to_the_bound_is_the_result_without_solving_families_again() -> None:
     """(That the result is feasible and brackets the exact optimum with its bound:
     test_binding_capacity_is_priced_across_families_within_the_gap, on the same instance.)"""
