@@ -60,6 +60,7 @@ from collections.abc import Callable, Collection, Iterator, Mapping, Sequence
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import dataclass, field, replace
 from datetime import date
+from functools import cached_property
 from multiprocessing.connection import Connection
 from multiprocessing.connection import wait as connection_wait
 from typing import TYPE_CHECKING, Any, cast
@@ -2771,12 +2772,17 @@ class _SearchAroundMix:
         fits = bool((_held_by(model, x, self.grid) <= self.room + _room_tol(self.room)).all())
         return self.value(x) if fits else np.inf
 
+    @cached_property
+    def rounded_value(self) -> float:
+        """What the rounding costs, inf where it does not fit (asked by :meth:`needed`,
+        then by :meth:`answer`)."""
+        return self.value_if_it_fits(self.rounded)
+
     def needed(self) -> bool:
         """Whether the rounding loses more than ``search_eur`` against the mix, or does not
         fit."""
-        mix_value = self.value(self.mix)
-        value = self.value_if_it_fits(self.rounded)
-        return value == np.inf or value > mix_value + self.search_eur
+        value = self.rounded_value
+        return value == np.inf or value > self.value(self.mix) + self.search_eur
 
     def on_working_routes(self) -> _SearchAroundMix | None:
         """The same search on a model of the working routes alone (in the pool's order, so
@@ -2817,7 +2823,7 @@ class _SearchAroundMix:
     def answer(self, found: IntArray | None) -> _FamilyAnswer:
         """The cheaper of the rounding and ``found`` (the search's, if any) that fits."""
         tries = [self.rounded] if found is None else [self.rounded, found]
-        values = [self.value_if_it_fits(x) for x in tries]
+        values = [self.rounded_value] + [self.value_if_it_fits(x) for x in tries[1:]]
         best = int(np.argmin(values))
         if values[best] == np.inf:
             empty = np.zeros(len(self.model.pool), np.int64)
@@ -3081,9 +3087,10 @@ class _Families:
     """The solvers of :func:`_match_by_family`'s families, in this process or in workers.
 
     A request is a method of :class:`_LocalFamilies` and its arguments, the family first:
-    ``("first", n, grid, solves)``, ``("finish", n)``, ``("priced", n, prices, solves)``,
-    ``("restricted", n, prices)``, ``("rounded", n, weights, room)``, ``("column", n, j)`` or
-    ``("within", n, capacities, steps, gap_eur)``.  An answer that is a
+    ``("first", n, grid, solves)``, ``("finish", n)``,
+    ``("priced", n, prices, solves, same_as)``, ``("restricted", n, prices, round_id, centre)``,
+    ``("rounded", n, weights, room, search_eur)``, ``("column", n, j)`` or
+    ``("within", n, capacities, steps, gap_eur)`` (:data:`_REQUESTS`).  An answer that is a
     :class:`_SearchAroundMix` is not handed back: it is run, as ``("search", n, task)``, by
     the first worker that comes free (whichever owns the family), and its answer is.
     """
@@ -3107,18 +3114,15 @@ def _family_of(request: tuple[object, ...]) -> int:
     return n
 
 
+# the methods of :class:`_LocalFamilies` that a request may name (see :class:`_Families`)
+_REQUESTS = frozenset(
+    ("first", "finish", "priced", "restricted", "column", "within", "rounded", "search")
+)
+
+
 def _ask(local: _LocalFamilies, request: tuple[object, ...]) -> object:
     method, *args = request
-    assert method in (
-        "first",
-        "finish",
-        "priced",
-        "restricted",
-        "column",
-        "within",
-        "rounded",
-        "search",
-    )
+    assert method in _REQUESTS
     return getattr(local, str(method))(*args)
 
 
