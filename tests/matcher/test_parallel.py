@@ -149,6 +149,69 @@ def test_the_family_path_in_two_workers_gives_the_result_of_one(
 
 
 @pytest.mark.usefixtures("parallel_path")
+def test_families_moved_to_the_other_worker_give_the_result_of_one(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Every family whose first pass stopped short (most of them, after one solve) moves to the
+    other worker before the price rounds; each is solved there exactly as it would have been
+    where it was, so the result is that of one process."""
+    from matcher.generate import generate_instance
+    from matcher.io import parse_instance
+
+    monkeypatch.setattr(matcher.solve, "_LIST_DEPOT_PAIRS", 0)
+    monkeypatch.setattr(matcher.solve, "_FIRST_SOLVES", 1)
+    moved: list[int] = []
+
+    def share(self: matcher.solve._InWorkers, load: dict[int, float], movable: set[int]) -> int:
+        for n in sorted(movable):
+            self.move(n, 1 - self.owner[n])
+            moved.append(n)
+        return len(movable)
+
+    monkeypatch.setattr(matcher.solve._InWorkers, "share", share)
+    instance = parse_instance(generate_instance(400, 400, 3, seed=11, regime="tight"))
+    alone = match(instance, workers=1)
+    together = match(instance, workers=2)
+    assert len(moved) >= 3
+    assert together.stats["families_moved"] == len(moved)
+    assert alone.stats["relaxation_eur"] == together.stats["relaxation_eur"]
+    _same(alone, together)
+    check_result(instance, together)
+
+
+class _Conn:
+    """A worker's end of a pipe that answers every request with ``None`` and keeps them."""
+
+    def __init__(self) -> None:
+        self.sent: list[tuple[object, ...]] = []
+
+    def send(self, request: tuple[object, ...]) -> None:
+        self.sent.append(request)
+
+    def recv(self) -> tuple[str, int, object]:
+        request = self.sent[-1]
+        return "ok", cast(int, request[1]), ("state of", request[1])
+
+
+def test_families_move_to_the_worker_with_less_to_do_until_the_two_are_close() -> None:
+    """Worker 0 owns families taking 5, 2 and 1 s per round, worker 1 one taking 3 s: moving
+    the 2 s family evens them out (5 + 1 against 3 + 2 is as close as it gets), and no move
+    after it narrows the gap. Family 0 may not move at all."""
+    families = matcher.solve._InWorkers.__new__(matcher.solve._InWorkers)
+    conns = [_Conn(), _Conn()]
+    families.conns = cast(list, conns)
+    families.owner = {0: 0, 1: 0, 2: 0, 3: 1}
+    load = {0: 5.0, 1: 2.0, 2: 1.0, 3: 3.0}
+    assert families.share(load, movable={1, 2, 3}) == 1
+    assert families.owner == {0: 0, 1: 1, 2: 0, 3: 1}
+    assert conns[0].sent == [("handover", 1)]
+    assert conns[1].sent == [("adopt", 1, ("state of", 1))]
+    # the family that would even them out cannot move: no other move helps enough
+    families.owner = {0: 0, 1: 1}
+    assert families.share({0: 4.0, 1: 1.0}, movable={1}) == 0
+
+
+@pytest.mark.usefixtures("parallel_path")
 def test_an_error_in_a_family_worker_reaches_the_caller_and_stops_the_workers(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
