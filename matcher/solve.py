@@ -1345,19 +1345,35 @@ def _result(model: _Model, solution: _Solution, stats: dict[str, object]) -> Mat
     if solution.proven:
         lower = objective
     alloc_cost = transport + co2_eur + substitution + handling + holding
+    # as Python lists, and each day's date made once: reading the arrays element by element
+    # took 1.7 s of the 2.0 s this function took at 100k listings a side (199k allocations)
+    p_days, q_days = pool.p[chosen], pool.q[chosen]
+    dates = {d: date.fromordinal(d) for d in np.union1d(p_days, q_days).tolist()}
     allocations = tuple(
         Allocation(
-            supply_id=(tables.i_ids if kind[n] == STOCK else tables.s_ids)[int(src[n])],
-            demand_id=tables.d_ids[int(dem[n])],
-            depot_id=None if depot[n] < 0 else tables.k_ids[int(depot[n])],
-            quantity=int(solution.x[chosen[n]]),
-            pickup_date=date.fromordinal(int(pool.p[chosen[n]])),
-            delivery_date=date.fromordinal(int(pool.q[chosen[n]])),
-            road_km=float(km[n]),
-            cost_eur=float(alloc_cost[n]),
-            co2_kg=float(co2_kg[n]),
+            supply_id=(tables.i_ids if k == STOCK else tables.s_ids)[s],
+            demand_id=tables.d_ids[d],
+            depot_id=None if via < 0 else tables.k_ids[via],
+            quantity=units,
+            pickup_date=dates[p],
+            delivery_date=dates[q],
+            road_km=road_km,
+            cost_eur=eur,
+            co2_kg=kg,
         )
-        for n in range(chosen.size)
+        for k, s, d, via, units, p, q, road_km, eur, kg in zip(
+            kind.tolist(),
+            src.tolist(),
+            dem.tolist(),
+            depot.tolist(),
+            solution.x[chosen].astype(np.int64).tolist(),
+            p_days.tolist(),
+            q_days.tolist(),
+            km.tolist(),
+            alloc_cost.tolist(),
+            co2_kg.tolist(),
+            strict=True,
+        )
     )
     demanded = int(tables.d_qty.sum())
     kpis = Kpis(
