@@ -3368,7 +3368,8 @@ class _InWorkers(_Families):
             if not candidates:
                 break
             n = min(candidates, key=lambda m: (abs(gap - 2 * load[m]), m))
-            if gap - abs(gap - 2 * load[n]) < _SHARE_MIN_GAIN * total:
+            narrowed = gap - abs(gap - 2 * load[n])
+            if narrowed <= 0 or narrowed < _SHARE_MIN_GAIN * total:
                 break
             self.move(n, light)
             moved += 1

@@ -209,6 +209,10 @@ def test_families_move_to_the_worker_with_less_to_do_until_the_two_are_close() -
     # the family that would even them out cannot move: no other move helps enough
     families.owner = {0: 0, 1: 1}
     assert families.share({0: 4.0, 1: 1.0}, movable={1}) == 0
+    # nothing to even out: nothing moves (and the loop ends)
+    families.owner = {0: 0, 1: 0}
+    assert families.share({0: 0.0, 1: 0.0}, movable={0, 1}) == 0
+    assert conns[0].sent == [("handover", 1)]
 
 
 @pytest.mark.usefixtures("parallel_path")
