@@ -3167,8 +3167,9 @@ class _Families:
     A request is a method of :class:`_LocalFamilies` and its arguments, the family first:
     ``("first", n, grid, solves)``, ``("finish", n)``,
     ``("priced", n, prices, solves, same_as)``, ``("restricted", n, prices, round_id, centre)``,
-    ``("rounded", n, weights, room, search_eur)``, ``("column", n, j)`` or
-    ``("within", n, capacities, steps, gap_eur)`` (:data:`_REQUESTS`).  An answer that is a
+    ``("rounded", n, weights, room, search_eur)``, ``("column", n, j)``,
+    ``("within", n, capacities, steps, gap_eur)``; and, from :meth:`share` only,
+    ``("handover", n)`` and ``("adopt", n, state)`` (:data:`_REQUESTS`).  An answer that is a
     :class:`_SearchAroundMix` is not handed back: it is run, as ``("search", n, task)``, by
     the first worker that comes free (whichever owns the family), and its answer is.
     """
