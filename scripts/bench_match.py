@@ -602,8 +602,11 @@ def _machine() -> str:
 
 
 def _calibration() -> str:
-    """The best of three timings of two fixed single-core workloads: how fast this machine is
-    now, to set beside the run's own times."""
+    """The best and the median of three timings of three fixed single-core workloads: how fast
+    this machine is now, to set beside the run's own times.  The third reads memory at random
+    (a gather over 128 MiB): on 2026-12-06 the first two read as the day before while 10k
+    listings a side with 20 depots took 4.1-4.8 s against 2.7-2.8 s with the same code, so
+    what slowed down was not the CPU's own speed."""
     import numpy as np
     from pylmcf.pylmcf_cpp import CGraph
 
@@ -633,17 +636,24 @@ def _calibration() -> str:
         graph.set_edge_costs(cost[order].astype(np.int64))
         graph.solve()
 
-    def best_of_three(work: Callable[[], None]) -> float:
+    values = rng.random(1 << 24)
+    at = rng.integers(0, values.size, values.size)
+
+    def gather() -> None:
+        values[at].sum()
+
+    def three(work: Callable[[], None]) -> str:
         times = []
         for _ in range(3):
             t0 = time.perf_counter()
             work()
             times.append(time.perf_counter() - t0)
-        return min(times)
+        return f"{min(times):.2f} / {sorted(times)[1]:.2f} s"
 
     return (
-        f"calibration (best of 3, one core): Python loop {best_of_three(python_loop):.2f} s,"
-        f" LEMON min-cost flow {best_of_three(lemon):.2f} s"
+        "calibration (best / median of 3, one core): Python loop"
+        f" {three(python_loop)}, LEMON min-cost flow {three(lemon)},"
+        f" random memory reads {three(gather)}"
     )
 
 
