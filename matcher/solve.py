@@ -619,14 +619,16 @@ class _Generation:
             np.empty(0, np.int32),
             np.empty(0),
         )
-        all_routes = np.arange(len(pool), dtype=np.int64)
-        if work is None and column_generation:
-            work = np.union1d(
-                _cheapest_per(pool.dem, model.obj, all_routes, _INIT_PER_DEMAND),
-                _cheapest_per(model.row_src, model.obj, all_routes, _INIT_PER_SUPPLY),
+        if work is None:
+            all_routes = np.arange(len(pool), dtype=np.int64)
+            work = (
+                np.union1d(
+                    _cheapest_per(pool.dem, model.obj, all_routes, _INIT_PER_DEMAND),
+                    _cheapest_per(model.row_src, model.obj, all_routes, _INIT_PER_SUPPLY),
+                )
+                if column_generation
+                else all_routes
             )
-        elif work is None:
-            work = all_routes
         self.work = work
         self.in_work = np.zeros(len(pool), bool)
         self.in_work[work] = True
@@ -2873,7 +2875,6 @@ class _FamilyState:
     numbers: dict[str, float]
     counts: tuple[int, float, float, float]  # rounds, LP, pricing and last solve's seconds
     shortfall: float
-    grid: IntArray
 
 
 class _LocalFamilies:
@@ -3113,21 +3114,20 @@ class _LocalFamilies:
             numbers=self.numbers[n],
             counts=(gen.rounds, gen.lp_seconds, gen.pricing_seconds, gen.network_seconds),
             shortfall=gen.shortfall,
-            grid=self.grid,
         )
         self._release(n)
         return state
 
     def adopt(self, n: int, state: _FamilyState) -> None:
         """Go on with family ``n`` from where another worker handed it over (:meth:`handover`):
-        its HiGHS model is built again on the same working routes, in the same order."""
+        its HiGHS model is built again on the same working routes, in the same order.  (This
+        worker knows the grid of depot days already: every worker answers a first request.)"""
         gen = _Generation(state.model, column_generation=True, work=state.work)
         gen.rounds, gen.lp_seconds, gen.pricing_seconds, gen.network_seconds = state.counts
         gen.shortfall, gen.stopped_short = state.shortfall, True
         self.solvers[n] = gen
         self.columns[n] = state.columns
         self.numbers[n] = state.numbers
-        self.grid = state.grid
 
     def _release(self, n: int) -> None:
         """Forget family ``n``'s model and columns: its whole-unit answer is its last."""
@@ -3185,7 +3185,7 @@ class _Families:
 
     def share(self, load: Mapping[int, float], movable: Collection[int]) -> int:
         """Move families between workers so that each round costs them about as much:
-        ``load`` is a family's expected time per round, ``movable`` the families that may
+        ``load`` is each family's expected time per round, ``movable`` the families that may
         move (see :meth:`_LocalFamilies.handover`).  Returns how many moved."""
         return 0
 
@@ -3214,6 +3214,12 @@ _REQUESTS = frozenset(
         "adopt",
     )
 )
+
+
+def _runs_anywhere(request: tuple[object, ...]) -> bool:
+    """Whether any worker may answer ``request`` (a search around a mix carries its model),
+    not only the one that owns its family."""
+    return request[0] == "search"
 
 
 def _ask(local: _LocalFamilies, request: tuple[object, ...]) -> object:
@@ -3319,15 +3325,15 @@ class _InWorkers(_Families):
             mine = (
                 i
                 for i, request in enumerate(pending)
-                if request[0] != "search" and self.owner.get(_family_of(request), w) == w
+                if not _runs_anywhere(request) and self.owner.get(_family_of(request), w) == w
             )
-            anyones = (i for i, request in enumerate(pending) if request[0] == "search")
+            anyones = (i for i, request in enumerate(pending) if _runs_anywhere(request))
             i = next(mine, next(anyones, None))
             if i is None:
                 busy.discard(w)
                 return
             request = pending.pop(i)
-            if request[0] != "search":
+            if not _runs_anywhere(request):
                 self.owner[_family_of(request)] = w
             self.conns[w].send(request)
             busy.add(w)
@@ -3355,17 +3361,15 @@ class _InWorkers(_Families):
         depots: the two families that took longest in every price round were often owned by
         the same worker, busy 28.8 s against 20.1 s over the restricted rounds.)"""
         moved = 0
-        total = sum(load.get(n, 0.0) for n in self.owner)
+        total = sum(load[n] for n in self.owner)
         while len(self.conns) > 1:
             per = [0.0] * len(self.conns)
             for n, w in self.owner.items():
-                per[w] += load.get(n, 0.0)
+                per[w] += load[n]
             heavy = max(range(len(per)), key=per.__getitem__)
             light = min(range(len(per)), key=per.__getitem__)
             gap = per[heavy] - per[light]
-            candidates = [
-                n for n, w in self.owner.items() if w == heavy and n in movable and n in load
-            ]
+            candidates = [n for n, w in self.owner.items() if w == heavy and n in movable]
             if not candidates:
                 break
             n = min(candidates, key=lambda m: (abs(gap - 2 * load[m]), m))

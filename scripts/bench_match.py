@@ -53,9 +53,10 @@ The fourth table solves the structuralCircle peer instances from
 ``../shared/peer/structuralcircle`` (beside the repository; never committed into it) and checks
 each objective against the optimum published in that folder's README.
 
-The header line and the last line each carry a **calibration**: the best of three timings of
-two fixed, single-core workloads, a pure-Python loop and a LEMON min-cost flow on a fixed random
-transportation network (the kind of solve that takes most of the large runs' time).  This
+The header line and the last line each carry a **calibration**: the best and the median of
+three timings of three fixed, single-core workloads, a pure-Python loop, a LEMON min-cost flow
+on a fixed random transportation network (the kind of solve that takes most of the large runs'
+time) and random reads over 128 MiB of memory.  This
 machine's speed varies from hour to hour (the same code took 56-59 s on the 100k instance and
 7.2 s on the 30k one night, 88-99 s and 13.2 s the next), so times from different runs compare
 only with their calibrations beside them.
