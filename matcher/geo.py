@@ -96,10 +96,15 @@ def candidate_pairs(
     lat_b: FloatArray,
     lon_b: FloatArray,
     radius_km_b: FloatArray | float,
+    windows: tuple[tuple[IntArray, IntArray], tuple[IntArray, IntArray]] | None = None,
 ) -> tuple[IntArray, IntArray]:
     """Pairs (i, j) that may lie within the radius of b_j: a superset of :func:`pairs_within`
     (by at most a rounding margin), found with a grid and a dot product, without trigonometry
     per pair.  Callers that filter pairs on other grounds first can measure fewer of them.
+
+    ``windows``, ``((first_a, last_a), (first_b, last_b))``, are whole-number intervals (days),
+    one per point: then only pairs whose intervals share a day are returned, exactly, and the
+    pairs that do not are never formed.  A point whose interval is empty pairs with nothing.
     """
     lat_a = np.asarray(lat_a, dtype=np.float64)
     lon_a = np.asarray(lon_a, dtype=np.float64)
@@ -134,17 +139,43 @@ def candidate_pairs(
         col = np.floor((lon + 180.0) / cell_lon).astype(np.int64) % n_lon
         return row, col
 
+    # Within a cell, the points of a are sorted by the first day of their interval, so that
+    # each point of b reads only those that start no later than its own last day and no
+    # earlier than its first day less the longest interval among them.  The points of a are
+    # split into classes of about the same length of interval (below 4, 16, 64, ... days), so
+    # that a few long intervals do not widen every read (one class per point without windows).
     row_a, col_a = cells(lat_a, lon_a)
-    key_a = row_a * n_lon + col_a
-    order_a = np.argsort(key_a, kind="stable")
-    sorted_keys = key_a[order_a]
-    row_b, col_b = cells(lat_b, lon_b)
+    live_a, live_b = np.arange(lat_a.size), np.arange(lat_b.size)
+    days, day0 = 1, 0
+    first_a = last_a = np.zeros(lat_a.size, np.int64)
+    first_b = last_b = np.zeros(lat_b.size, np.int64)
+    if windows is not None:
+        (first_a, last_a), (first_b, last_b) = (
+            (np.asarray(first, np.int64), np.asarray(last, np.int64)) for first, last in windows
+        )
+        live_a, live_b = np.nonzero(last_a >= first_a)[0], np.nonzero(last_b >= first_b)[0]
+        if live_a.size == 0 or live_b.size == 0:
+            return empty
+        day0 = int(min(first_a[live_a].min(), first_b[live_b].min()))
+        days = int(max(last_a[live_a].max(), last_b[live_b].max())) - day0 + 1
+    length = (last_a - first_a)[live_a]
+    class_a = (np.log2(length + 1) // 2).astype(np.int64)
+    classes = [(int(c), int(length[class_a == c].max())) for c in np.unique(class_a)]
+    # the cells that hold a point of a, numbered, and each point's place in that order
+    cells_a, cell_a = np.unique(row_a[live_a] * n_lon + col_a[live_a], return_inverse=True)
+    comp_a = (class_a * cells_a.size + cell_a) * days
+    comp_a += first_a[live_a] - day0
+    by_comp = np.argsort(comp_a, kind="stable")
+    order_a, sorted_comp = live_a[by_comp], comp_a[by_comp]
     # Unit vectors: a dot product rejects most near misses before the exact (costlier) formula.
     # (a's in the order of its cells, so that the candidates of each cell are read in a run)
     a_x, a_y, a_z = np.ascontiguousarray(_unit_vectors(lat_a, lon_a)[order_a].T)
-    b_x, b_y, b_z = np.ascontiguousarray(_unit_vectors(lat_b, lon_b).T)
+    last_a = last_a[order_a] - day0
+    row_b, col_b = cells(lat_b[live_b], lon_b[live_b])
+    b_x, b_y, b_z = np.ascontiguousarray(_unit_vectors(lat_b, lon_b)[live_b].T)
+    first_b, last_b = first_b[live_b] - day0, last_b[live_b] - day0
     # a margin, so that rounding never drops a pair the exact formula keeps
-    min_dot = np.cos(np.minimum(radius / EARTH_RADIUS_KM, math.pi)) - 1e-9
+    min_dot = np.cos(np.minimum(radius[live_b] / EARTH_RADIUS_KM, math.pi)) - 1e-9
 
     col_offsets = range(-reach, reach + 1) if n_lon > 2 * reach else range(n_lon)
     if n_lon <= 2 * reach:
@@ -154,24 +185,31 @@ def candidate_pairs(
     for dr in range(-reach, reach + 1):
         for dc in col_offsets:
             key_b = (row_b + dr) * n_lon + (col_b + dc) % n_lon
-            start = np.searchsorted(sorted_keys, key_b, side="left")
-            stop = np.searchsorted(sorted_keys, key_b, side="right")
-            counts = stop - start
-            total = int(counts.sum())
-            if total == 0:
-                continue
-            ib = np.repeat(np.arange(lat_b.size, dtype=np.int64), counts)
-            # positions start[b] .. stop[b]-1 for each b, flattened without a Python loop
-            run_starts = np.repeat(start - np.cumsum(counts) + counts, counts)
-            pos = np.arange(total, dtype=np.int64) + run_starts
-            # coordinate by coordinate, from 1-d arrays: gathering rows of 3 for an einsum
-            # took ten times as long (100k listings a side: 6 s of the 17 s direct routes took)
-            dot = a_x[pos] * np.repeat(b_x, counts)
-            dot += a_y[pos] * np.repeat(b_y, counts)
-            dot += a_z[pos] * np.repeat(b_z, counts)
-            near = dot >= min_dot[ib]
-            ia_parts.append(order_a[pos[near]])
-            ib_parts.append(ib[near])
+            cell_b = np.minimum(np.searchsorted(cells_a, key_b), cells_a.size - 1)
+            held = cells_a[cell_b] == key_b  # the cell holds a point of a
+            for c, longest in classes:
+                base = (c * cells_a.size + cell_b) * days
+                start = np.searchsorted(
+                    sorted_comp, base + np.maximum(first_b - longest, 0), side="left"
+                )
+                stop = np.searchsorted(sorted_comp, base + last_b, side="right")
+                counts = np.where(held, stop - start, 0)
+                total = int(counts.sum())
+                if total == 0:
+                    continue
+                ib = np.repeat(np.arange(live_b.size, dtype=np.int64), counts)
+                # positions start[b] .. stop[b]-1 for each b, flattened without a Python loop
+                run_starts = np.repeat(start - np.cumsum(counts) + counts, counts)
+                pos = np.arange(total, dtype=np.int64) + run_starts
+                # coordinate by coordinate, from 1-d arrays: gathering rows of 3 for an
+                # einsum took ten times as long (100k listings a side: 6 s of the 17 s direct
+                # routes took)
+                dot = a_x[pos] * np.repeat(b_x, counts)
+                dot += a_y[pos] * np.repeat(b_y, counts)
+                dot += a_z[pos] * np.repeat(b_z, counts)
+                near = (dot >= min_dot[ib]) & (last_a[pos] >= first_b[ib])
+                ia_parts.append(order_a[pos[near]])
+                ib_parts.append(live_b[ib[near]])
     if not ia_parts:
         return empty
     return np.concatenate(ia_parts), np.concatenate(ib_parts)

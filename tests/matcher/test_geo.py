@@ -42,3 +42,37 @@ def test_every_pair_within_each_radius_is_found(where: str, seed: int) -> None:
     assert set(zip(ia.tolist(), ib.tolist(), strict=True)) == expected
     assert np.all(np.diff(ib) >= 0)  # sorted by b
     assert got_km == pytest.approx(km[ia, ib])
+
+
+@pytest.mark.parametrize("where", ["twente", "pole", "antimeridian", "globe"])
+@pytest.mark.parametrize("seed", range(4))
+def test_with_windows_exactly_the_pairs_whose_windows_meet_are_kept(where: str, seed: int) -> None:
+    rng = np.random.default_rng(100 + seed)
+    lat_a, lon_a = _points(rng, 700, where)
+    lat_b, lon_b = _points(rng, 500, where)
+    radius = {"twente": 50.0, "pole": 300.0, "antimeridian": 200.0, "globe": 2_000.0}[where]
+    radius_b = rng.uniform(0.0, radius, lat_b.size)
+
+    def windows(n: int) -> tuple[np.ndarray, np.ndarray]:
+        # mostly short, some a year long, some a single day, a few empty (last before first)
+        first = rng.integers(739_000, 739_400, n)
+        length = np.where(rng.random(n) < 0.1, rng.integers(100, 400, n), rng.integers(0, 60, n))
+        length[rng.random(n) < 0.05] = -1
+        return first, first + length
+
+    first_a, last_a = windows(lat_a.size)
+    first_b, last_b = windows(lat_b.size)
+    km = great_circle_km(lat_a[:, None], lon_a[:, None], lat_b[None, :], lon_b[None, :])
+    meet = np.maximum(first_a[:, None], first_b[None, :]) <= np.minimum(
+        last_a[:, None], last_b[None, :]
+    )
+    expected = set(zip(*np.nonzero((km <= radius_b[None, :]) & meet), strict=True))
+    assert expected and len(expected) < np.count_nonzero(km <= radius_b[None, :])
+
+    ia, ib = candidate_pairs(
+        lat_a, lon_a, lat_b, lon_b, radius_b, windows=((first_a, last_a), (first_b, last_b))
+    )
+    candidates = set(zip(ia.tolist(), ib.tolist(), strict=True))
+    assert len(candidates) == ia.size  # no pair twice
+    assert expected <= candidates
+    assert meet[ia, ib].all()  # the windows are tested exactly
