@@ -53,6 +53,7 @@ from __future__ import annotations
 
 import multiprocessing
 import os
+import pickle
 import sys
 import threading
 import time
@@ -3101,12 +3102,13 @@ class _LocalFamilies:
         need not own the family: the task carries its model)."""
         return task.run()
 
-    def handover(self, n: int) -> _FamilyState:
+    def handover(self, n: int) -> bytes:
         """Family ``n`` as it stands, for another worker to go on with (:meth:`adopt`); this
         one forgets it.  Only a family whose first pass stopped short may change worker: its
         HiGHS model was never solved and its network simplex has no tree for its working
         routes (routes entered after its last solve), so the other worker solves it exactly as
-        this one would have, and the result does not depend on where it is solved."""
+        this one would have, and the result does not depend on where it is solved.  The
+        :class:`_FamilyState` comes pickled, so that the parent passes it on as it is."""
         gen = self.solvers[n]
         assert gen.stopped_short and (gen.network is None or gen.network.routes is not gen.work)
         assert n not in self.kept
@@ -3119,12 +3121,16 @@ class _LocalFamilies:
             shortfall=gen.shortfall,
         )
         self._release(n)
-        return state
+        # protocol 5 writes the arrays into the pickle as they are (the largest family at 100k
+        # listings a side: 258 MB in 0.16 s, against 0.25 s for the default protocol)
+        return pickle.dumps(state, protocol=5)
 
-    def adopt(self, n: int, state: _FamilyState) -> None:
+    def adopt(self, n: int, handed: bytes) -> None:
         """Go on with family ``n`` from where another worker handed it over (:meth:`handover`):
         its HiGHS model is built again on the same working routes, in the same order.  (This
         worker knows the grid of depot days already: every worker answers a first request.)"""
+        state = pickle.loads(handed)
+        assert isinstance(state, _FamilyState)
         gen = _Generation(state.model, column_generation=True, work=state.work)
         gen.rounds, gen.lp_seconds, gen.pricing_seconds, gen.network_seconds = state.counts
         gen.shortfall, gen.stopped_short = state.shortfall, True
@@ -3301,8 +3307,18 @@ class _InWorkers(_Families):
             theirs.close()
             self.conns.append(mine)
             self.processes.append(process)
+        # per worker: the families it was sent to adopt and has not yet said it has (the
+        # parent goes on meanwhile, :meth:`move`); their answers come before any other
+        self.adopting = [0] * workers
 
     def _receive(self, conn: Connection) -> tuple[int, object]:
+        w = self.conns.index(conn)
+        while self.adopting[w]:
+            self.adopting[w] -= 1
+            self._answer(conn)
+        return self._answer(conn)
+
+    def _answer(self, conn: Connection) -> tuple[int, object]:
         try:
             status, n, payload = conn.recv()
         except EOFError:
@@ -3384,12 +3400,15 @@ class _InWorkers(_Families):
         return moved
 
     def move(self, n: int, to: int) -> None:
-        """Family ``n``, which must be movable, from its worker to worker ``to``."""
+        """Family ``n``, which must be movable, from its worker to worker ``to``.  The parent
+        passes the family on as it comes (pickled), and does not wait while worker ``to``
+        takes it up: the next move's handover, or the next request, goes on meanwhile (100k
+        listings a side, a family of 49 MB pickled: 0.87 s instead of 1.16 s)."""
         here = self.owner[n]
         self.conns[here].send(("handover", n))
         _, state = self._receive(self.conns[here])
         self.conns[to].send(("adopt", n, state))
-        self._receive(self.conns[to])
+        self.adopting[to] += 1
         self.owner[n] = to
 
     def close(self) -> None:

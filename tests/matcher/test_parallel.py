@@ -11,7 +11,7 @@ import pickle
 from collections.abc import Callable
 from functools import cache
 from types import MappingProxyType
-from typing import cast
+from typing import Any, cast
 
 import pytest
 
@@ -180,17 +180,20 @@ def test_families_moved_to_the_other_worker_give_the_result_of_one(
 
 
 class _Conn:
-    """A worker's end of a pipe that answers every request with ``None`` and keeps them."""
+    """A worker's end of a pipe that keeps the requests and answers each in turn: a handover
+    with the family's state, anything else with the request itself."""
 
     def __init__(self) -> None:
         self.sent: list[tuple[object, ...]] = []
+        self.answers: list[tuple[str, int, object]] = []
 
     def send(self, request: tuple[object, ...]) -> None:
         self.sent.append(request)
+        n = cast(int, request[1])
+        self.answers.append(("ok", n, ("state of", n) if request[0] == "handover" else request))
 
     def recv(self) -> tuple[str, int, object]:
-        request = self.sent[-1]
-        return "ok", cast(int, request[1]), ("state of", request[1])
+        return self.answers.pop(0)
 
 
 def test_families_move_to_the_worker_with_less_to_do_until_the_two_are_close() -> None:
@@ -200,12 +203,19 @@ def test_families_move_to_the_worker_with_less_to_do_until_the_two_are_close() -
     families = matcher.solve._InWorkers.__new__(matcher.solve._InWorkers)
     conns = [_Conn(), _Conn()]
     families.conns = cast(list, conns)
+    families.adopting = [0, 0]
     families.owner = {0: 0, 1: 0, 2: 0, 3: 1}
     load = {0: 5.0, 1: 2.0, 2: 1.0, 3: 3.0}
     assert families.share(load, movable={1, 2, 3}) == 1
     assert families.owner == {0: 0, 1: 1, 2: 0, 3: 1}
     assert conns[0].sent == [("handover", 1)]
     assert conns[1].sent == [("adopt", 1, ("state of", 1))]
+    # the parent did not wait for worker 1 to take family 1 up: that answer comes first, and
+    # is not taken for the answer to the next request
+    assert families.adopting == [0, 1]
+    conns[1].send(("restricted", 1))
+    assert families._receive(cast(Any, conns[1])) == (1, ("restricted", 1))
+    assert families.adopting == [0, 0] and conns[1].answers == []
     # the family that would even them out cannot move: no other move helps enough
     families.owner = {0: 0, 1: 1}
     assert families.share({0: 4.0, 1: 1.0}, movable={1}) == 0
