@@ -16,6 +16,7 @@ EARTH_RADIUS_KM = 6371.009  # geopy.distance.EARTH_RADIUS, the spec's sphere
 
 FloatArray = npt.NDArray[np.float64]
 IntArray = npt.NDArray[np.int64]
+BoolArray = npt.NDArray[np.bool_]
 
 
 def great_circle_km(
@@ -88,6 +89,34 @@ def _unit_vectors(lat: FloatArray, lon: FloatArray) -> FloatArray:
     phi, lam = np.radians(lat), np.radians(lon)
     cos_phi = np.cos(phi)
     return np.column_stack([cos_phi * np.cos(lam), cos_phi * np.sin(lam), np.sin(phi)])
+
+
+class Points:
+    """Points given in degrees, with their unit vectors, for radius tests on many pairs
+    (:func:`within_km`)."""
+
+    def __init__(self, lat: FloatArray, lon: FloatArray) -> None:
+        self.lat = np.asarray(lat, dtype=np.float64)
+        self.lon = np.asarray(lon, dtype=np.float64)
+        self.x, self.y, self.z = np.ascontiguousarray(_unit_vectors(self.lat, self.lon).T)
+
+
+def within_km(a: Points, ia: IntArray, b: Points, ib: IntArray, radius_km: FloatArray) -> BoolArray:
+    """Whether ``great_circle_km`` from ``a[ia]`` to ``b[ib]`` is at most ``radius_km`` (one per
+    pair), exactly as that formula says, with its trigonometry only for the pairs whose dot
+    product of unit vectors lies within rounding of the radius's (the rest are decided by it).
+    """
+    dot = a.x[ia] * b.x[ib]
+    dot += a.y[ia] * b.y[ib]
+    dot += a.z[ia] * b.z[ib]
+    edge = np.cos(np.minimum(radius_km / EARTH_RADIUS_KM, math.pi))
+    inside: BoolArray = dot >= edge + 1e-9
+    unsure = np.nonzero(~inside & (dot > edge - 1e-9))[0]
+    if unsure.size:
+        i, j = ia[unsure], ib[unsure]
+        km = great_circle_km(a.lat[i], a.lon[i], b.lat[j], b.lon[j])
+        inside[unsure] = km <= radius_km[unsure]
+    return inside
 
 
 def candidate_pairs(

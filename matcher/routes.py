@@ -32,7 +32,7 @@ import numpy as np
 import numpy.typing as npt
 
 from matcher.domain import AttributeValue, Instance, Requirement
-from matcher.geo import candidate_pairs, great_circle_km
+from matcher.geo import Points, candidate_pairs, great_circle_km, within_km
 
 FloatArray = npt.NDArray[np.float64]
 IntArray = npt.NDArray[np.int64]
@@ -499,9 +499,11 @@ def _blocks(n_a: int, n_b: int) -> Iterator[tuple[slice, slice]]:
         yield slice(start, min(start + rows, n_a)), slice(0, n_b)
 
 
-def _depot_routes(tables: Tables, k: int, demands: BoolArray) -> RoutePool:
+def _depot_routes(
+    tables: Tables, k: int, demands: BoolArray, places: tuple[Points, Points]
+) -> RoutePool:
     """Routes through depot ``k`` to the ``demands`` selected: storage across a gap, or a
-    transfer where the direct route is too far."""
+    transfer where the direct route is too far.  ``places`` are the supplies' and demands'."""
     lat, lon = tables.k_lat[k], tables.k_lon[k]
     sk_gc = great_circle_km(tables.s_lat, tables.s_lon, lat, lon)
     dk_gc = great_circle_km(tables.d_lat, tables.d_lon, lat, lon)
@@ -528,10 +530,9 @@ def _depot_routes(tables: Tables, k: int, demands: BoolArray) -> RoutePool:
             # A transfer (windows overlap) is dominated by the direct route when that is in reach.
             transfer = ~storage
             if transfer.any():
-                direct_gc = great_circle_km(
-                    tables.s_lat[s], tables.s_lon[s], tables.d_lat[d], tables.d_lon[d]
-                )
-                transfer &= direct_gc <= tables.d_max_gc_km[d]
+                at = np.nonzero(transfer)[0]
+                s_at, d_at = s[at], d[at]
+                transfer[at] = within_km(places[0], s_at, places[1], d_at, tables.d_max_gc_km[d_at])
                 keep = ~transfer
                 s, d, penalty, storage = s[keep], d[keep], penalty[keep], storage[keep]
             keep = requirements_met(tables, s, d)
@@ -655,8 +656,9 @@ def build_routes(
     if depot_demands is None:
         depot_demands = np.ones(len(tables.d_ids), bool)
     if depot_demands.any():
+        places = (Points(tables.s_lat, tables.s_lon), Points(tables.d_lat, tables.d_lon))
         for k in range(len(tables.k_ids)):
-            parts.append(_depot_routes(tables, k, depot_demands))
+            parts.append(_depot_routes(tables, k, depot_demands, places))
     parts.append(_stock_routes(tables))
     pool = RoutePool.concat(parts)
     if progress:

@@ -6,7 +6,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from matcher.geo import candidate_pairs, great_circle_km, pairs_within
+from matcher.geo import Points, candidate_pairs, great_circle_km, pairs_within, within_km
 
 
 def _points(rng: np.random.Generator, n: int, where: str) -> tuple[np.ndarray, np.ndarray]:
@@ -76,3 +76,26 @@ def test_with_windows_exactly_the_pairs_whose_windows_meet_are_kept(where: str, 
     assert len(candidates) == ia.size  # no pair twice
     assert expected <= candidates
     assert meet[ia, ib].all()  # the windows are tested exactly
+
+
+@pytest.mark.parametrize("where", ["twente", "pole", "antimeridian", "globe"])
+def test_within_km_agrees_with_the_formula_even_at_the_edge(where: str) -> None:
+    """Pairs anywhere, and pairs whose radius is their own distance give or take a rounding:
+    the dot product screen decides none of those on the wrong side."""
+    rng = np.random.default_rng(7)
+    lat_a, lon_a = _points(rng, 400, where)
+    lat_b, lon_b = _points(rng, 300, where)
+    ia = rng.integers(0, lat_a.size, 5_000)
+    ib = rng.integers(0, lat_b.size, 5_000)
+    km = great_circle_km(lat_a[ia], lon_a[ia], lat_b[ib], lon_b[ib])
+    radius = np.concatenate(
+        [
+            rng.uniform(0.0, 2 * float(np.median(km)), 2_000),
+            km[2_000:3_000],  # exactly the distance
+            np.nextafter(km[3_000:4_000], 0.0),  # a rounding below it
+            km[4_000:] * (1 + rng.uniform(-1e-9, 1e-9, 1_000)),
+        ]
+    )
+    got = within_km(Points(lat_a, lon_a), ia, Points(lat_b, lon_b), ib, radius)
+    assert np.array_equal(got, km <= radius)
+    assert got[2_000:3_000].all() and not got[3_000:4_000].any()
