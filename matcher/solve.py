@@ -237,11 +237,12 @@ def _build_model(
     prune: bool = True,
 ) -> _Model:
     """The model of ``pool``; ``prune`` drops the routes that can never carry units."""
-    if prune:
-        obj, _, _ = _route_terms(tables, pool)
-        useful = (pool.kind == STOCK) | (obj < 0)
-        pool = pool.take(np.nonzero(useful)[0])
     obj, row_src, row_dem = _route_terms(tables, pool)
+    if prune:
+        useful = (pool.kind == STOCK) | (obj < 0)
+        if not useful.all():
+            rows = np.nonzero(useful)[0]
+            pool, obj, row_src, row_dem = pool.take(rows), obj[rows], row_src[rows], row_dem[rows]
     constant = float(
         (tables.mat_disposal[tables.s_mat] * tables.s_qty).sum()
         + (tables.mat_unmet[tables.d_mat] * tables.d_qty).sum()
