@@ -499,6 +499,19 @@ def _blocks(n_a: int, n_b: int) -> Iterator[tuple[slice, slice]]:
         yield slice(start, min(start + rows, n_a)), slice(0, n_b)
 
 
+def _places(tables: Tables) -> tuple[Points, Points]:
+    """The supplies' and the demands' places, for :func:`_direct_in_reach`."""
+    return Points(tables.s_lat, tables.s_lon), Points(tables.d_lat, tables.d_lon)
+
+
+def _direct_in_reach(
+    tables: Tables, places: tuple[Points, Points], s: IntArray, d: IntArray
+) -> BoolArray:
+    """Whether each supply ``s`` lies within the radius of demand ``d``: where it does, the
+    direct route does better than a transfer through a depot (see :func:`_places`)."""
+    return within_km(places[0], s, places[1], d, tables.d_max_gc_km[d])
+
+
 def _depot_routes(
     tables: Tables, k: int, demands: BoolArray, places: tuple[Points, Points]
 ) -> RoutePool:
@@ -531,8 +544,7 @@ def _depot_routes(
             transfer = ~storage
             if transfer.any():
                 at = np.nonzero(transfer)[0]
-                s_at, d_at = s[at], d[at]
-                transfer[at] = within_km(places[0], s_at, places[1], d_at, tables.d_max_gc_km[d_at])
+                transfer[at] = _direct_in_reach(tables, places, s[at], d[at])
                 keep = ~transfer
                 s, d, penalty, storage = s[keep], d[keep], penalty[keep], storage[keep]
             keep = requirements_met(tables, s, d)
@@ -656,7 +668,7 @@ def build_routes(
     if depot_demands is None:
         depot_demands = np.ones(len(tables.d_ids), bool)
     if depot_demands.any():
-        places = (Points(tables.s_lat, tables.s_lon), Points(tables.d_lat, tables.d_lon))
+        places = _places(tables)
         for k in range(len(tables.k_ids)):
             parts.append(_depot_routes(tables, k, depot_demands, places))
     parts.append(_stock_routes(tables))
@@ -720,6 +732,7 @@ class DepotPricer:
         self.groups: list[DepotGroup] = []
         self.km_sk: list[FloatArray] = []
         self.km_kd: list[FloatArray] = []
+        self.places = _places(tables)
         t = tables
         for k in range(len(t.k_ids)):
             sk_gc = great_circle_km(t.s_lat, t.s_lon, t.k_lat[k], t.k_lon[k])
@@ -892,10 +905,7 @@ class DepotPricer:
                     np.minimum.at(transfer_floor, g.d[hit_d], hit_rc)
                 if hit_s.size:
                     d = g.d[hit_d]
-                    direct_gc = great_circle_km(
-                        t.s_lat[hit_s], t.s_lon[hit_s], t.d_lat[d], t.d_lon[d]
-                    )
-                    far = direct_gc > t.d_max_gc_km[d]
+                    far = ~_direct_in_reach(t, self.places, hit_s, d)
                     hit_s, d = hit_s[far], d[far]
                     day = np.maximum(t.s_a[hit_s], t.d_a[d])
                     parts.append(self._routes(g, hit_s, d, day, day))
