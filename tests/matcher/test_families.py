@@ -1038,16 +1038,13 @@ def test_a_rounded_mix_within_the_accepted_gap_ends_the_pricing(
     assert mix.to_solve_again(100.0) == ([0] if more_rounds else [])
 
 
-@pytest.mark.usefixtures("families_path")
-def test_a_family_whose_rounding_costs_much_is_solved_again_and_the_others_keep_theirs(
-    monkeypatch: pytest.MonkeyPatch,
+def _spoil_the_rounding_of_the_largest_family(
+    monkeypatch: pytest.MonkeyPatch, instance: Instance
 ) -> None:
-    """The largest family's part of the mix is rounded badly on purpose (all its storage left
-    out, which still fits its room): that family alone is solved again within its room, and
-    the result, rounded parts and all, fits the depots and stays within the gap."""
+    """Round the largest family's part of the master's mix badly on purpose: all its storage
+    left out (which still fits its room)."""
     from matcher.routes import DEPOT, build_tables
 
-    instance = _instance(200, "tight")
     parts = matcher.solve._family_parts(instance, build_tables(instance))
     largest = max(parts, key=lambda p: len(p.supply) * len(p.demand))
     target = {s.id for s in largest.supply}
@@ -1061,12 +1058,53 @@ def test_a_family_whose_rounding_costs_much_is_solved_again_and_the_others_keep_
         return x
 
     monkeypatch.setattr(matcher.solve, "_round_mix", spoiled)
-    # (the search around the mix would repair that rounding: this is about the families
-    # solved again where rounding alone is not enough)
+
+
+@pytest.mark.usefixtures("families_path")
+def test_a_family_whose_rounding_costs_much_is_solved_again_and_the_others_keep_theirs(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The largest family's part of the mix is rounded badly on purpose (all its storage left
+    out, which still fits its room): that family alone is solved again within its room, and
+    the result, rounded parts and all, fits the depots and stays within the gap."""
+    instance = _instance(200, "tight")
+    _spoil_the_rounding_of_the_largest_family(monkeypatch, instance)
+    # (the search around the mix, and the rounding over every family at once, would repair
+    # that rounding: this is about the families solved again where rounding is not enough)
     monkeypatch.setattr(matcher.solve, "_ROUNDING_SEARCH", np.inf)
+    monkeypatch.setattr(matcher.solve, "_round_jointly", lambda *args: None)
     result = match(instance, workers=1)
     assert result.stats["whole_units"] == "master mix"
     assert result.stats["families_resolved"] == 1
+    check_result(instance, result)
+    gap = (result.objective_eur - result.lower_bound_eur) / abs(result.lower_bound_eur)
+    assert 0 <= gap < GAP_LIMIT
+
+
+@pytest.mark.usefixtures("families_path")
+def test_a_mix_that_rounds_badly_family_by_family_is_rounded_over_every_family_at_once(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The largest family's part of the mix is rounded badly family by family on purpose
+    (all its storage left out, and no search around it): the mix rounded over every family
+    at once is the result, without any family solved again; it fits the depots (independent
+    checker) and stays within the gap, and each family's answer costs what the result says."""
+    instance = _instance(200, "tight")
+    _spoil_the_rounding_of_the_largest_family(monkeypatch, instance)
+    monkeypatch.setattr(matcher.solve, "_ROUNDING_SEARCH", np.inf)
+    jointly: list[matcher.solve._MixSolution | None] = []
+    round_jointly = matcher.solve._round_jointly
+
+    def recorded(*args: Any) -> matcher.solve._MixSolution | None:
+        jointly.append(round_jointly(*args))
+        return jointly[-1]
+
+    monkeypatch.setattr(matcher.solve, "_round_jointly", recorded)
+    result = match(instance, workers=1)
+    assert jointly and jointly[-1] is not None
+    assert result.stats["mix_rounded"] == "jointly"
+    assert result.stats["families_resolved"] == 0
+    assert result.objective_eur == pytest.approx(jointly[-1].value, abs=1e-6)
     check_result(instance, result)
     gap = (result.objective_eur - result.lower_bound_eur) / abs(result.lower_bound_eur)
     assert 0 <= gap < GAP_LIMIT
@@ -1166,3 +1204,207 @@ def test_the_search_around_a_familys_relaxation_runs_its_branch_and_bound_once(
     check_result(instance, result)
     gap = (result.objective_eur - result.lower_bound_eur) / abs(result.lower_bound_eur)
     assert 0 <= gap < GAP_LIMIT
+
+
+def _random_pieces(
+    seed: int, n_pieces: int = 4, n_depots: int = 2, n_days: int = 9
+) -> tuple[list[matcher.solve._MixPiece], np.ndarray]:
+    """Random pieces of a master's mix, as :meth:`_LocalFamilies.piece` makes them (direct
+    routes fixed at their lower bound; storage holding ``+m3`` on consecutive days of one
+    depot; stock freeing ``m3`` from the day it leaves), and a room that the pieces at
+    their lower bounds fit, tight on some days."""
+    from matcher.solve import _MixPiece
+
+    rng = np.random.default_rng(seed)
+    pieces = []
+    for _ in range(n_pieces):
+        n_src, n_dem = (int(v) for v in rng.integers(1, 5, 2))
+        n = int(rng.integers(2, 20))
+        kind = rng.integers(0, 3, n)  # direct, storage, stock
+        lower = rng.integers(0, 3, n).astype(np.float64)
+        upper = np.where(kind == 0, lower, lower + rng.integers(0, 2, n))
+        src = rng.integers(0, n_src, n)
+        dem = n_src + rng.integers(0, n_dem, n)
+        used = np.bincount(src, lower, n_src + n_dem) + np.bincount(dem, lower, n_src + n_dem)
+        qty = (used + rng.integers(0, 2, n_src + n_dem)).astype(np.int64)
+        pos, cell, m3 = [], [], []
+        for r in np.nonzero(kind > 0)[0].tolist():
+            k = int(rng.integers(n_depots))
+            per_unit = float(rng.choice([0.01, 0.4, 1.8]))
+            if kind[r] == 1:
+                a = int(rng.integers(n_days))
+                days = range(a, int(rng.integers(a + 1, n_days + 1)))
+            else:
+                days = range(int(rng.integers(n_days)), n_days)
+            for d in days:
+                pos.append(r)
+                cell.append(k * n_days + d)
+                m3.append(per_unit if kind[r] == 1 else -per_unit)
+        pieces.append(
+            _MixPiece(
+                routes=np.arange(n),
+                lower=lower,
+                upper=upper.astype(np.float64),
+                cost=rng.uniform(-30.0, 3.0, n),
+                whole=kind > 0,
+                src=src,
+                dem=dem,
+                qty=qty,
+                pos=np.asarray(pos, np.int64),
+                cell=np.asarray(cell, np.int64),
+                m3=np.asarray(m3),
+                base=rng.uniform(0.0, 1.0, (n_depots, n_days)),
+            )
+        )
+    held = sum(p.base.ravel() for p in pieces) + sum(
+        np.bincount(p.cell, p.m3 * p.lower[p.pos], n_depots * n_days) for p in pieces
+    )
+    room = (held + rng.choice([0.0, 0.0, 0.5, 2.0], held.size)).reshape(n_depots, n_days)
+    return pieces, room
+
+
+def _dense_lp(pieces: list[matcher.solve._MixPiece], room: np.ndarray) -> float:
+    """The relaxation of :func:`_joint_search` over the pieces' free units, with a row per
+    depot day for what it holds (scipy's HiGHS): its optimum, the lower bounds' cost
+    left out."""
+    from scipy.optimize import linprog
+
+    cols, costs, spans, rows_a = [], [], [], []
+    row_at = 0
+    for p in pieces:
+        free = np.nonzero(p.upper > p.lower)[0]
+        for r in free.tolist():
+            on = p.pos == r
+            cols.append((row_at + p.src[r], row_at + p.dem[r], p.cell[on], p.m3[on]))
+            costs.append(p.cost[r])
+            spans.append(p.upper[r] - p.lower[r])
+        left = p.qty - np.bincount(p.src, p.lower, p.qty.size)
+        left = left - np.bincount(p.dem, p.lower, p.qty.size)
+        rows_a.append(left)
+        row_at += p.qty.size
+    left = np.concatenate(rows_a)
+    held = sum(p.base.ravel() for p in pieces) + sum(
+        np.bincount(p.cell, p.m3 * p.lower[p.pos], room.size) for p in pieces
+    )
+    a = np.zeros((left.size + room.size, len(cols)))
+    for j, (s, d, cell, m3) in enumerate(cols):
+        a[s, j] += 1
+        a[d, j] += 1
+        a[left.size + cell, j] += m3
+    b = np.concatenate([left, room.ravel() - held])
+    res = linprog(costs, A_ub=a, b_ub=b, bounds=[(0, u) for u in spans], method="highs")
+    assert res.status == 0
+    return float(res.fun)
+
+
+@pytest.mark.parametrize("seed", range(12))
+def test_the_joint_rounding_follows_each_depot_day_as_a_row_per_day_would(
+    monkeypatch: pytest.MonkeyPatch, seed: int
+) -> None:
+    """:func:`_joint_search` follows each depot's volume as a chain from day to day between
+    its first and last binding day: its relaxation has the optimum of the LP with a row per
+    depot day (every day, every route's every day), and its whole units lie between the
+    pieces' bounds, keep every supply, demand and stock row, fit the room on every day, and
+    cost no more than the pieces at their lower bounds (which fit)."""
+    from matcher.solve import _joint_search
+
+    pieces, room = _random_pieces(seed)
+    seen: list[float] = []
+    greedy = matcher.solve._round_up_greedily
+
+    def relaxation(y: np.ndarray, cost: np.ndarray, *args: Any) -> Any:
+        seen.append(float(cost @ y))
+        return greedy(y, cost, *args)
+
+    monkeypatch.setattr(matcher.solve, "_round_up_greedily", relaxation)
+    units = _joint_search(pieces, room)
+    assert units is not None
+    if any((p.upper > p.lower).any() for p in pieces):
+        assert seen == [pytest.approx(_dense_lp(pieces, room), abs=1e-6)]
+    held = np.zeros(room.size)
+    spent = 0.0
+    for p, x in zip(pieces, units, strict=True):
+        assert (x == np.round(x)).all()
+        assert ((p.lower <= x) & (x <= p.upper)).all()
+        sent = np.bincount(p.src, x, p.qty.size) + np.bincount(p.dem, x, p.qty.size)
+        assert (sent <= p.qty).all()
+        held += p.base.ravel() + np.bincount(p.cell, p.m3 * x[p.pos], room.size)
+        spent += float(p.cost @ (x - p.lower))
+    assert (held <= room.ravel() + 1e-6).all()
+    assert spent <= 1e-9
+
+
+def test_the_joint_rounding_gives_a_bulky_unit_the_room_small_ones_give_up() -> None:
+    """One depot day with 2.0 m3 of room.  Family 0's mix stores half a climbing frame of
+    1.8 m3 (saving 4,000 EUR whole); family 1's, half a unit on each of 20 routes of 0.05 m3
+    (saving 5 EUR each).  The room each part of the mix takes (0.9 and 0.5 m3) has no room
+    for the whole frame; rounded together, the frame is stored, and four small units in the
+    0.2 m3 it leaves, those that save most per m3 first."""
+    from matcher.solve import _joint_search, _MixPiece
+
+    def piece(n: int, cost: np.ndarray, m3: float) -> _MixPiece:
+        return _MixPiece(
+            routes=np.arange(n),
+            lower=np.zeros(n),
+            upper=np.ones(n),
+            cost=cost,
+            whole=np.ones(n, bool),
+            src=np.arange(n),
+            dem=n + np.arange(n),
+            qty=np.ones(2 * n, np.int64),
+            pos=np.arange(n),
+            cell=np.zeros(n, np.int64),
+            m3=np.full(n, m3),
+            base=np.zeros((1, 1)),
+        )
+
+    small_cost = -5.0 - np.arange(20) / 100  # the last ones save a cent or so more
+    units = _joint_search(
+        [piece(1, np.array([-4000.0]), 1.8), piece(20, small_cost, 0.05)], np.full((1, 1), 2.0)
+    )
+    assert units is not None
+    assert units[0].tolist() == [1.0]
+    assert np.nonzero(units[1])[0].tolist() == [16, 17, 18, 19]
+
+
+@pytest.mark.parametrize("stock_can_leave", [True, False])
+def test_rounding_up_lets_stock_leave_first_then_saves_most_per_m3_and_day(
+    stock_can_leave: bool,
+) -> None:
+    """Two chain days with 0.5 m3 of room each.  Route 0 stores 1 m3 over both days, route 1
+    over the first (saving more per m3 and day), both to demand row 2, which takes one unit
+    more; route 2 is stock of 1 m3 that may leave (to demand row 4), freeing its m3 on both
+    days.  Each relaxation value is 1/2.  The stock leaves first, then route 1 goes in, and
+    route 0 finds its demand met.  Where the stock cannot leave (row 4 has nothing left),
+    neither storage route fits; where stock that the rounding keeps back overfills, there
+    is no answer."""
+    from matcher.solve import _round_up_greedily
+
+    def rounded(room: list[float], y: list[float]) -> np.ndarray | None:
+        return _round_up_greedily(
+            np.array(y),
+            np.array([-10.0, -8.0, -1.0]),
+            np.array([-5.0, -8.0, -1.0]),  # saving per m3 and day
+            np.array([1.0, 1.0, -1.0]),
+            np.array([0, 0, 0]),
+            np.array([2, 1, 2]),
+            np.array(room),
+            np.array([1.0, 1.0, 1.0, 1.0, 1.0 if stock_can_leave else 0.0]),
+            np.array([0, 1, 3]),
+            np.array([2, 2, 4]),
+        )
+
+    z = rounded([0.5, 0.5], [0.5, 0.5, 0.5])
+    assert z is not None
+    assert z.tolist() == ([0.0, 1.0, 1.0] if stock_can_leave else [0.0, 0.0, 0.0])
+    # with 1 m3 of room, route 1 fits either way, and route 0 would fit beside it only
+    # where the stock leaves: its demand, met, keeps it out
+    z = rounded([1.0, 1.0], [0.5, 0.5, 0.5])
+    assert z is not None
+    assert z.tolist() == ([0.0, 1.0, 1.0] if stock_can_leave else [0.0, 1.0, 0.0])
+    # route 0 whole in the relaxation, the stock half gone: floored, the stock stays
+    kept_back = rounded([0.0, 0.0], [1.0, 0.0, 0.5])
+    if stock_can_leave:
+        assert kept_back is not None and kept_back.tolist() == [1.0, 0.0, 1.0]
+    else:
+        assert kept_back is None
