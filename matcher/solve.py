@@ -2119,25 +2119,23 @@ def _round_master_mix(
 @dataclass
 class _MixPiece:
     """A family's part of the master's mix, for a search over every family at once
-    (:func:`_round_jointly`): the routes the mix uses (pool positions), their bounds (the whole
-    numbers just below and above the mix), their costs and whether they must be whole (all but
-    the direct routes); their supply, demand and stock rows, numbered within the piece, and
-    the units each row has; where they hold volume (:func:`_day_entries`: the route's
-    position, ``depot * grid days + day``, m3 per unit); and what the family holds per depot
-    and grid day whatever its routes carry (its stock)."""
+    (:func:`_round_jointly`): every route rounded down, and the routes through a depot and
+    the stock routes that the mix uses in part, each of which may carry one unit more: their
+    pool positions, costs, supply, demand and stock rows (numbered within the piece) and
+    the units each of those rows has left, where they hold volume (:func:`_day_entries`:
+    the route's position, ``depot * grid days + day``, m3 per unit), and what the family
+    holds per depot and grid day with its depot and stock routes rounded down (its stock
+    included; the direct routes hold none)."""
 
     routes: IntArray
-    lower: FloatArray
-    upper: FloatArray
     cost: FloatArray
-    whole: BoolArray
     src: IntArray
     dem: IntArray
-    qty: IntArray
+    left: FloatArray
     pos: IntArray
     cell: IntArray
     m3: FloatArray
-    base: FloatArray
+    held: FloatArray
 
 
 def _round_jointly(
@@ -2166,17 +2164,16 @@ def _round_jointly(
     n_fam = master.n_families
     replies = dict(families.each([("piece", n, weights[family == n]) for n in range(n_fam)]))
     pieces = [cast(_MixPiece, replies[n]) for n in range(n_fam)]
-    units = _joint_search(pieces, master.room)
-    if units is None:
+    more = _joint_search(pieces, master.room)
+    if more is None:
         return None
-    held = np.zeros((n_fam,) + master.room.shape)
-    for n, (piece, x) in enumerate(zip(pieces, units, strict=True)):
-        held[n] = piece.base
-        np.add.at(held[n].reshape(-1), piece.cell, piece.m3 * x[piece.pos])
+    held = np.stack([p.held for p in pieces])
+    for n, (piece, y) in enumerate(zip(pieces, more, strict=True)):
+        np.add.at(held[n].reshape(-1), piece.cell, piece.m3 * y[piece.pos])
     share = _with_spare_room(held, master.room, list(range(n_fam)))
     requests: list[tuple[object, ...]] = [
-        ("fixed", n, piece.routes[piece.whole], x[piece.whole], share[n])
-        for n, (piece, x) in enumerate(zip(pieces, units, strict=True))
+        ("fixed", n, weights[family == n], piece.routes[y > 0], y[y > 0], share[n])
+        for n, (piece, y) in enumerate(zip(pieces, more, strict=True))
     ]
     replies = dict(families.each(requests))
     answers = [cast(_FamilyAnswer, replies[n]) for n in range(n_fam)]
@@ -2185,12 +2182,11 @@ def _round_jointly(
     return _MixSolution(sum(a.value for a in answers), answers, share, parts, jointly=True)
 
 
-def _joint_search(pieces: Sequence[_MixPiece], room: FloatArray) -> list[FloatArray] | None:
-    """Whole units per route of each piece, between its bounds, that keep every row and
-    every depot day within ``room``: the relaxation over every piece at once, solved by
-    HiGHS, then rounded (:func:`_round_up_greedily`).  None where the pieces at their lower
-    bounds overfill a depot (the master leaned on its slack) or the rounding does.  Routes
-    whose bounds meet are constants: only the others are the search's.
+def _joint_search(pieces: Sequence[_MixPiece], room: FloatArray) -> list[IntArray] | None:
+    """Which routes of each piece carry their one unit more (0 or 1 per route), such that
+    every row and every depot day stays within ``room``: the relaxation over every piece at
+    once, solved by HiGHS, then rounded (:func:`_round_up_greedily`).  None where the pieces
+    rounded down overfill a depot (the master leaned on its slack) or the rounding does.
 
     Each depot's volume is followed from day to day, as in :class:`_Master`, from the first
     to the last day on which it could overfill: a route then has an entry where it comes in
@@ -2201,31 +2197,23 @@ def _joint_search(pieces: Sequence[_MixPiece], room: FloatArray) -> list[FloatAr
     against 1.3 s."""
     from scipy.sparse import coo_matrix
 
-    lower = np.concatenate([p.lower for p in pieces])
-    upper = np.concatenate([p.upper for p in pieces])
     cost = np.concatenate([p.cost for p in pieces])
     route_at = np.cumsum([0] + [p.routes.size for p in pieces])
-    row_at = np.cumsum([0] + [p.qty.size for p in pieces])
+    row_at = np.cumsum([0] + [p.left.size for p in pieces])
     src = np.concatenate([p.src + row_at[n] for n, p in enumerate(pieces)])
     dem = np.concatenate([p.dem + row_at[n] for n, p in enumerate(pieces)])
-    qty = np.concatenate([p.qty for p in pieces]).astype(np.float64)
+    left = np.concatenate([p.left for p in pieces]).astype(np.float64)
     pos = np.concatenate([p.pos + route_at[n] for n, p in enumerate(pieces)])
     cell = np.concatenate([p.cell for p in pieces])
     m3 = np.concatenate([p.m3 for p in pieces])
-    base = sum((p.base for p in pieces), np.zeros(room.shape)).ravel()
-    # what the routes at their lower bounds take from each row and depot day, and what the
-    # others could take on top
-    left = qty - np.bincount(src, lower, qty.size) - np.bincount(dem, lower, qty.size)
-    held = base + np.bincount(cell, m3 * lower[pos], room.size)
+    held = sum((p.held for p in pieces), np.zeros(room.shape)).ravel()
     if (held > room.ravel() + _room_tol(room)).any():
         return None
-    most = held + np.bincount(cell, np.maximum(m3, 0.0) * (upper - lower)[pos], room.size)
+    most = held + np.bincount(cell, np.maximum(m3, 0.0), room.size)
     binding = (most > room.ravel() + _room_tol(room)).reshape(room.shape)
-    free = upper > lower
-    n_free = int(free.sum())
-    x = lower.copy()
+    n_free = cost.size
     if n_free == 0:
-        return [x[route_at[n] : route_at[n + 1]] for n in range(len(pieces))]
+        return [np.zeros(p.routes.size, np.int64) for p in pieces]
     # the chain of each depot, from the first day that binds to the last (grid days are
     # consecutive cells of ``room``, depot by depot)
     n_days = room.shape[1]
@@ -2237,20 +2225,17 @@ def _joint_search(pieces: Sequence[_MixPiece], room: FloatArray) -> list[FloatAr
     chain = np.nonzero(in_chain)[0]
     row_of = np.full(room.size, -1)
     row_of[chain] = np.arange(chain.size)
-    # a free route holds volume on consecutive days of one depot: within the chain, from
-    # row ``first`` to row ``end`` (excluded), which is that of the day after its last,
-    # unless its chain ends first; -1 where it holds nothing in the chain
-    col = np.cumsum(free) - 1
-    entry = free[pos]
-    route, day_cell, volume = col[pos[entry]], cell[entry], m3[entry]
+    # a route holds volume on consecutive days of one depot: within the chain, from row
+    # ``first`` to row ``end`` (excluded), which is that of the day after its last, unless
+    # its chain ends first; -1 where it holds nothing in the chain
     per_unit = np.zeros(n_free)
-    per_unit[route] = volume
-    days_held = np.bincount(route, minlength=n_free)
-    on = in_chain[day_cell]
+    per_unit[pos] = m3
+    days_held = np.bincount(pos, minlength=n_free)
+    on = in_chain[cell]
     came = np.full(n_free, room.size)
-    np.minimum.at(came, route[on], day_cell[on])
+    np.minimum.at(came, pos[on], cell[on])
     gone = np.full(n_free, -1)
-    np.maximum.at(gone, route[on], day_cell[on])
+    np.maximum.at(gone, pos[on], cell[on])
     holds = gone >= 0
     first = np.where(holds, row_of[np.minimum(came, room.size - 1)], -1)
     end = np.where(holds, row_of[np.maximum(gone, 0)] + 1, -1)
@@ -2259,11 +2244,9 @@ def _joint_search(pieces: Sequence[_MixPiece], room: FloatArray) -> list[FloatAr
     # rows: the pieces' supply, demand and stock rows, then a chain row per day, which
     # sets that day's held volume (its own column, +1; the day before's, -1) to what
     # comes in that day less what leaves
-    rows = np.unique(np.concatenate([src[free], dem[free]]))
-    n_rows = rows.size + chain.size
+    n_rows = left.size + chain.size
     # the days whose day before is in the same chain
     follows = np.nonzero((chain[:-1] + 1 == chain[1:]) & (chain[1:] % n_days != 0))[0]
-    on_src, on_dem = np.searchsorted(rows, src[free]), np.searchsorted(rows, dem[free])
     coming, leaving = np.nonzero(holds)[0], np.nonzero(leaves)[0]
     matrix = coo_matrix(
         (
@@ -2289,12 +2272,12 @@ def _joint_search(pieces: Sequence[_MixPiece], room: FloatArray) -> list[FloatAr
                 ),
                 np.concatenate(
                     [
-                        on_src,
-                        on_dem,
-                        rows.size + first[coming],
-                        rows.size + end[leaving],
-                        rows.size + np.arange(chain.size),
-                        rows.size + follows + 1,
+                        src,
+                        dem,
+                        left.size + first[coming],
+                        left.size + end[leaving],
+                        left.size + np.arange(chain.size),
+                        left.size + follows + 1,
                     ]
                 ),
             ),
@@ -2305,8 +2288,8 @@ def _joint_search(pieces: Sequence[_MixPiece], room: FloatArray) -> list[FloatAr
     h = _new_highs()
     h.addRows(
         n_rows,
-        np.concatenate([np.full(rows.size, -_INF), np.zeros(chain.size)]),
-        np.concatenate([left[rows], np.zeros(chain.size)]),
+        np.concatenate([np.full(left.size, -_INF), np.zeros(chain.size)]),
+        np.concatenate([left, np.zeros(chain.size)]),
         0,
         np.zeros(n_rows, np.int32),
         np.empty(0, np.int32),
@@ -2314,32 +2297,31 @@ def _joint_search(pieces: Sequence[_MixPiece], room: FloatArray) -> list[FloatAr
     )
     h.addCols(
         matrix.shape[0],
-        np.concatenate([cost[free], np.zeros(chain.size)]),
+        np.concatenate([cost, np.zeros(chain.size)]),
         np.concatenate([np.zeros(n_free), np.full(chain.size, -_INF)]),
-        np.concatenate([(upper - lower)[free], room_left]),
+        np.concatenate([np.ones(n_free), room_left]),
         matrix.nnz,
         matrix.indptr[:-1].astype(np.int32),
         matrix.indices.astype(np.int32),
         matrix.data,
     )
     _run(h)
-    saving = cost[free] / np.maximum(np.abs(per_unit) * days_held, _CAP_TOL)
     y = _round_up_greedily(
         np.asarray(h.getSolution().col_value)[:n_free],
-        cost[free],
-        saving,
+        cost,
+        cost / np.maximum(np.abs(per_unit) * days_held, _CAP_TOL),  # per m3 and day held
         per_unit * holds,
         first,
         end,
         room_left,
-        left[rows],
-        on_src,
-        on_dem,
+        left,
+        src,
+        dem,
     )
     if y is None:
         return None
-    x[free] += y
-    return [x[route_at[n] : route_at[n + 1]] for n in range(len(pieces))]
+    more = y.astype(np.int64)
+    return [more[route_at[n] : route_at[n + 1]] for n in range(len(pieces))]
 
 
 def _round_up_greedily(
@@ -2359,7 +2341,10 @@ def _round_up_greedily(
     days it holds ``volume`` per unit (rows ``first`` to ``end`` of the chain, excluded;
     -1 where it holds none there) allow.  Stock that leaves goes first (its volume is
     negative: it frees room), then the routes that cost least (``saving``: per m3 and
-    day held), those that save nothing never.  None where the stock kept back overfills."""
+    day held), those that save nothing never.  Where stock that the relaxation let leave
+    in part stays, and its room is missed, storage leaves the days over the room, that
+    which saves least first.  None where that is not enough (storage whole in the
+    relaxation leaves too, so only rounding errors could)."""
     z = np.floor(y + _INT_TOL)
     left = left - np.bincount(src, z, left.size) - np.bincount(dem, z, left.size)
     holds = first >= 0
@@ -2380,7 +2365,16 @@ def _round_up_greedily(
         z[r] += 1
         left[src[r]] -= 1
         left[dem[r]] -= 1
-    return z if (free >= -_CAP_TOL * np.maximum(1.0, np.abs(room))).all() else None
+    tol = _CAP_TOL * np.maximum(1.0, np.abs(room))
+    stored = np.nonzero((z > 0) & holds & (volume > 0))[0]
+    for r in stored[np.argsort(-saving[stored], kind="stable")].tolist():
+        if (free >= -tol).all():
+            break
+        days = slice(first[r], end[r])
+        while z[r] > 0 and (free[days] < -tol[days]).any():
+            z[r] -= 1
+            free[days] += volume[r]
+    return z if (free >= -tol).all() else None
 
 
 def _with_spare_room(held: FloatArray, room: FloatArray, among: Sequence[int]) -> FloatArray:
@@ -3416,42 +3410,51 @@ class _LocalFamilies:
                 mix[rows] += part * units
         return mix
 
-    def piece(self, n: int, weights: FloatArray) -> _MixPiece:
-        """Family ``n``'s part of the master's mix (``weights``) as :func:`_round_jointly`
-        searches it."""
+    def _mix_rounded_down(self, n: int, weights: FloatArray) -> tuple[FloatArray, IntArray]:
+        """Family ``n``'s part of the master's mix (``weights``), and the same rounded down
+        on the routes through a depot and the stock routes (zero on the direct routes)."""
         model = self.solvers[n].model
         mix = self._mix(n, weights)
-        r = np.nonzero(mix > _INT_TOL)[0]
+        down = np.floor(mix + _INT_TOL).astype(np.int64)
+        down[model.pool.kind == DIRECT] = 0
+        return mix, down
+
+    def piece(self, n: int, weights: FloatArray) -> _MixPiece:
+        """Family ``n``'s part of the master's mix (``weights``) as :func:`_round_jointly`
+        searches it: every route rounded down, and the routes through a depot and the stock
+        routes that the mix uses in part, each of which may carry one unit more."""
+        model = self.solvers[n].model
+        mix, down = self._mix_rounded_down(n, weights)
+        floor = np.floor(mix + _INT_TOL)
+        carrying = np.nonzero(floor > 0)[0]
+        left = _left_per_row(model, carrying, floor[carrying])
+        r = np.nonzero((mix - floor > _INT_TOL) & (model.pool.kind != DIRECT))[0]
         rows = np.unique(np.concatenate([model.row_src[r], model.row_dem[r]]))
-        src = np.searchsorted(rows, model.row_src[r])
-        dem = np.searchsorted(rows, model.row_dem[r])
         pos, cell, m3 = _day_entries(model, r, [self.grid] * len(model.tables.k_ids))
-        whole = model.pool.kind[r] != DIRECT
-        lower = np.floor(mix[r] + _INT_TOL)
         return _MixPiece(
             routes=r,
-            lower=lower,
-            upper=np.where(whole, np.ceil(mix[r] - _INT_TOL), lower),
             cost=model.obj[r],
-            whole=whole,
-            src=src,
-            dem=dem,
-            qty=_row_qty(model.tables)[rows],
+            src=np.searchsorted(rows, model.row_src[r]),
+            dem=np.searchsorted(rows, model.row_dem[r]),
+            left=left[rows],
             pos=pos,
             cell=cell,
             m3=m3,
-            base=_held_by(model, np.zeros(len(model.pool), np.int64), self.grid),
+            held=_held_by(model, down, self.grid),
         )
 
-    def fixed(self, n: int, routes: IntArray, units: FloatArray, room: FloatArray) -> _FamilyAnswer:
-        """Family ``n`` with ``units`` on pool ``routes`` (its whole routes as
-        :func:`_round_jointly` found them), and what they leave unsent and unmet matched again
-        within ``room`` (:func:`_match_what_is_left`); its answer does not fit where they
-        overfill the room.  The family's model is kept (the prices may go on)."""
+    def fixed(
+        self, n: int, weights: FloatArray, routes: IntArray, more: IntArray, room: FloatArray
+    ) -> _FamilyAnswer:
+        """Family ``n``'s part of the master's mix (``weights``) rounded down on its routes
+        through a depot and its stock routes, ``more`` units on pool ``routes`` (as
+        :func:`_round_jointly` found them), and what they leave unsent and unmet matched
+        again within ``room`` (:func:`_match_what_is_left`); its answer does not fit where
+        they overfill the room.  The family's model is kept (the prices may go on)."""
         gen = self.solvers[n]
         model = gen.model
-        x = np.zeros(len(model.pool), np.int64)
-        x[routes] = np.round(units).astype(np.int64)
+        _, x = self._mix_rounded_down(n, weights)
+        x[routes] += more
         free = room - _held_by(model, x, self.grid)
         carrying = np.nonzero(x > 0)[0]
         left = _left_per_row(model, carrying, x[carrying])

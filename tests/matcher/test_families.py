@@ -1209,90 +1209,70 @@ def test_the_search_around_a_familys_relaxation_runs_its_branch_and_bound_once(
 def _random_pieces(
     seed: int, n_pieces: int = 4, n_depots: int = 2, n_days: int = 9
 ) -> tuple[list[matcher.solve._MixPiece], np.ndarray]:
-    """Random pieces of a master's mix, as :meth:`_LocalFamilies.piece` makes them (direct
-    routes fixed at their lower bound; storage holding ``+m3`` on consecutive days of one
-    depot; stock freeing ``m3`` from the day it leaves), and a room that the pieces at
-    their lower bounds fit, tight on some days."""
+    """Random pieces of a master's mix, as :meth:`_LocalFamilies.piece` makes them (routes
+    that may carry one unit more: storage holding ``+m3`` on consecutive days of one depot,
+    and stock freeing ``m3`` from the day it leaves), and a room that the pieces rounded
+    down fit, tight on some days."""
     from matcher.solve import _MixPiece
 
     rng = np.random.default_rng(seed)
     pieces = []
     for _ in range(n_pieces):
         n_src, n_dem = (int(v) for v in rng.integers(1, 5, 2))
-        n = int(rng.integers(2, 20))
-        kind = rng.integers(0, 3, n)  # direct, storage, stock
-        lower = rng.integers(0, 3, n).astype(np.float64)
-        upper = np.where(kind == 0, lower, lower + rng.integers(0, 2, n))
-        src = rng.integers(0, n_src, n)
-        dem = n_src + rng.integers(0, n_dem, n)
-        used = np.bincount(src, lower, n_src + n_dem) + np.bincount(dem, lower, n_src + n_dem)
-        qty = (used + rng.integers(0, 2, n_src + n_dem)).astype(np.int64)
+        n = int(rng.integers(1, 20))
+        stock = rng.random(n) < 0.3
         pos, cell, m3 = [], [], []
-        for r in np.nonzero(kind > 0)[0].tolist():
+        for r in range(n):
             k = int(rng.integers(n_depots))
             per_unit = float(rng.choice([0.01, 0.4, 1.8]))
-            if kind[r] == 1:
+            if stock[r]:
+                days = range(int(rng.integers(n_days)), n_days)
+            else:
                 a = int(rng.integers(n_days))
                 days = range(a, int(rng.integers(a + 1, n_days + 1)))
-            else:
-                days = range(int(rng.integers(n_days)), n_days)
             for d in days:
                 pos.append(r)
                 cell.append(k * n_days + d)
-                m3.append(per_unit if kind[r] == 1 else -per_unit)
+                m3.append(-per_unit if stock[r] else per_unit)
         pieces.append(
             _MixPiece(
                 routes=np.arange(n),
-                lower=lower,
-                upper=upper.astype(np.float64),
                 cost=rng.uniform(-30.0, 3.0, n),
-                whole=kind > 0,
-                src=src,
-                dem=dem,
-                qty=qty,
+                src=rng.integers(0, n_src, n),
+                dem=n_src + rng.integers(0, n_dem, n),
+                left=rng.integers(0, 3, n_src + n_dem).astype(np.float64),
                 pos=np.asarray(pos, np.int64),
                 cell=np.asarray(cell, np.int64),
                 m3=np.asarray(m3),
-                base=rng.uniform(0.0, 1.0, (n_depots, n_days)),
+                held=rng.uniform(0.0, 3.0, (n_depots, n_days)),
             )
         )
-    held = sum(p.base.ravel() for p in pieces) + sum(
-        np.bincount(p.cell, p.m3 * p.lower[p.pos], n_depots * n_days) for p in pieces
-    )
-    room = (held + rng.choice([0.0, 0.0, 0.5, 2.0], held.size)).reshape(n_depots, n_days)
+    held = sum(p.held for p in pieces)
+    room = held + rng.choice([0.0, 0.0, 0.5, 2.0], held.shape)
     return pieces, room
 
 
 def _dense_lp(pieces: list[matcher.solve._MixPiece], room: np.ndarray) -> float:
-    """The relaxation of :func:`_joint_search` over the pieces' free units, with a row per
-    depot day for what it holds (scipy's HiGHS): its optimum, the lower bounds' cost
-    left out."""
+    """The relaxation of :func:`_joint_search`, with a row per depot day for what it holds
+    (scipy's HiGHS): its optimum."""
     from scipy.optimize import linprog
 
-    cols, costs, spans, rows_a = [], [], [], []
-    row_at = 0
+    n_rows = sum(p.left.size for p in pieces)
+    n_cols = sum(p.routes.size for p in pieces)
+    a = np.zeros((n_rows + room.size, n_cols))
+    row_at = col_at = 0
     for p in pieces:
-        free = np.nonzero(p.upper > p.lower)[0]
-        for r in free.tolist():
-            on = p.pos == r
-            cols.append((row_at + p.src[r], row_at + p.dem[r], p.cell[on], p.m3[on]))
-            costs.append(p.cost[r])
-            spans.append(p.upper[r] - p.lower[r])
-        left = p.qty - np.bincount(p.src, p.lower, p.qty.size)
-        left = left - np.bincount(p.dem, p.lower, p.qty.size)
-        rows_a.append(left)
-        row_at += p.qty.size
-    left = np.concatenate(rows_a)
-    held = sum(p.base.ravel() for p in pieces) + sum(
-        np.bincount(p.cell, p.m3 * p.lower[p.pos], room.size) for p in pieces
+        cols = col_at + np.arange(p.routes.size)
+        np.add.at(a, (row_at + p.src, cols), 1.0)
+        np.add.at(a, (row_at + p.dem, cols), 1.0)
+        np.add.at(a, (n_rows + p.cell, col_at + p.pos), p.m3)
+        row_at += p.left.size
+        col_at += p.routes.size
+    b = np.concatenate(
+        [np.concatenate([p.left for p in pieces]), (room - sum(p.held for p in pieces)).ravel()]
     )
-    a = np.zeros((left.size + room.size, len(cols)))
-    for j, (s, d, cell, m3) in enumerate(cols):
-        a[s, j] += 1
-        a[d, j] += 1
-        a[left.size + cell, j] += m3
-    b = np.concatenate([left, room.ravel() - held])
-    res = linprog(costs, A_ub=a, b_ub=b, bounds=[(0, u) for u in spans], method="highs")
+    cost = np.concatenate([p.cost for p in pieces])
+    res = linprog(cost, A_ub=a, b_ub=b, bounds=(0, 1), method="highs")
     assert res.status == 0
     return float(res.fun)
 
@@ -1303,9 +1283,8 @@ def test_the_joint_rounding_follows_each_depot_day_as_a_row_per_day_would(
 ) -> None:
     """:func:`_joint_search` follows each depot's volume as a chain from day to day between
     its first and last binding day: its relaxation has the optimum of the LP with a row per
-    depot day (every day, every route's every day), and its whole units lie between the
-    pieces' bounds, keep every supply, demand and stock row, fit the room on every day, and
-    cost no more than the pieces at their lower bounds (which fit)."""
+    depot day (every day, every route's every day), and the routes it gives one unit more
+    keep every supply, demand and stock row, fit the room on every day, and save money."""
     from matcher.solve import _joint_search
 
     pieces, room = _random_pieces(seed)
@@ -1317,21 +1296,20 @@ def test_the_joint_rounding_follows_each_depot_day_as_a_row_per_day_would(
         return greedy(y, cost, *args)
 
     monkeypatch.setattr(matcher.solve, "_round_up_greedily", relaxation)
-    units = _joint_search(pieces, room)
-    assert units is not None
-    if any((p.upper > p.lower).any() for p in pieces):
-        assert seen == [pytest.approx(_dense_lp(pieces, room), abs=1e-6)]
-    held = np.zeros(room.size)
+    more = _joint_search(pieces, room)
+    assert more is not None
+    assert seen == [pytest.approx(_dense_lp(pieces, room), abs=1e-6)]
+    held = sum(p.held for p in pieces).ravel()
     spent = 0.0
-    for p, x in zip(pieces, units, strict=True):
-        assert (x == np.round(x)).all()
-        assert ((p.lower <= x) & (x <= p.upper)).all()
-        sent = np.bincount(p.src, x, p.qty.size) + np.bincount(p.dem, x, p.qty.size)
-        assert (sent <= p.qty).all()
-        held += p.base.ravel() + np.bincount(p.cell, p.m3 * x[p.pos], room.size)
-        spent += float(p.cost @ (x - p.lower))
+    for p, y in zip(pieces, more, strict=True):
+        assert set(y.tolist()) <= {0, 1}
+        assert (
+            np.bincount(p.src, y, p.left.size) + np.bincount(p.dem, y, p.left.size) <= p.left
+        ).all()
+        held += np.bincount(p.cell, p.m3 * y[p.pos], room.size)
+        spent += float(p.cost @ y)
     assert (held <= room.ravel() + 1e-6).all()
-    assert spent <= 1e-9
+    assert spent <= 0.0
 
 
 def test_the_joint_rounding_gives_a_bulky_unit_the_room_small_ones_give_up() -> None:
@@ -1345,26 +1323,23 @@ def test_the_joint_rounding_gives_a_bulky_unit_the_room_small_ones_give_up() -> 
     def piece(n: int, cost: np.ndarray, m3: float) -> _MixPiece:
         return _MixPiece(
             routes=np.arange(n),
-            lower=np.zeros(n),
-            upper=np.ones(n),
             cost=cost,
-            whole=np.ones(n, bool),
             src=np.arange(n),
             dem=n + np.arange(n),
-            qty=np.ones(2 * n, np.int64),
+            left=np.ones(2 * n),
             pos=np.arange(n),
             cell=np.zeros(n, np.int64),
             m3=np.full(n, m3),
-            base=np.zeros((1, 1)),
+            held=np.zeros((1, 1)),
         )
 
     small_cost = -5.0 - np.arange(20) / 100  # the last ones save a cent or so more
-    units = _joint_search(
+    more = _joint_search(
         [piece(1, np.array([-4000.0]), 1.8), piece(20, small_cost, 0.05)], np.full((1, 1), 2.0)
     )
-    assert units is not None
-    assert units[0].tolist() == [1.0]
-    assert np.nonzero(units[1])[0].tolist() == [16, 17, 18, 19]
+    assert more is not None
+    assert more[0].tolist() == [1]
+    assert np.nonzero(more[1])[0].tolist() == [16, 17, 18, 19]
 
 
 @pytest.mark.parametrize("stock_can_leave", [True, False])
@@ -1376,8 +1351,8 @@ def test_rounding_up_lets_stock_leave_first_then_saves_most_per_m3_and_day(
     more; route 2 is stock of 1 m3 that may leave (to demand row 4), freeing its m3 on both
     days.  Each relaxation value is 1/2.  The stock leaves first, then route 1 goes in, and
     route 0 finds its demand met.  Where the stock cannot leave (row 4 has nothing left),
-    neither storage route fits; where stock that the rounding keeps back overfills, there
-    is no answer."""
+    neither storage route fits, and storage that the relaxation held whole counting on the
+    stock leaving leaves again."""
     from matcher.solve import _round_up_greedily
 
     def rounded(room: list[float], y: list[float]) -> np.ndarray | None:
@@ -1402,9 +1377,8 @@ def test_rounding_up_lets_stock_leave_first_then_saves_most_per_m3_and_day(
     z = rounded([1.0, 1.0], [0.5, 0.5, 0.5])
     assert z is not None
     assert z.tolist() == ([0.0, 1.0, 1.0] if stock_can_leave else [0.0, 1.0, 0.0])
-    # route 0 whole in the relaxation, the stock half gone: floored, the stock stays
+    # route 0 whole in the relaxation, the stock half gone: where the stock cannot leave
+    # after all, route 0 leaves the days it would overfill
     kept_back = rounded([0.0, 0.0], [1.0, 0.0, 0.5])
-    if stock_can_leave:
-        assert kept_back is not None and kept_back.tolist() == [1.0, 0.0, 1.0]
-    else:
-        assert kept_back is None
+    assert kept_back is not None
+    assert kept_back.tolist() == ([1.0, 0.0, 1.0] if stock_can_leave else [0.0, 0.0, 0.0])
