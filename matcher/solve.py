@@ -1538,14 +1538,16 @@ _MASTER_SLACK_EUR = 1e4  # per m3 and day over capacity in the master: a safety 
 _FIRST_LEVELS = (0.125, 0.25, 0.375, 0.5, 0.625, 0.75, 0.875)
 _WHOLE_TOL = 1e-9  # a family whose master weight on one column is this close to 1 keeps it
 # Once a round that priced every route leaves the master this close (a fraction) to the best
-# bound, its mix is rounded to whole units in each family (:func:`_round_master_mix`); where
-# pricing ends with a rounded mix further from the bound than _ACCEPT_GAP, the families that
-# rounding cost most are solved again until the rest is this close.  At 100k listings a side
-# with 20 depots the master came within 0.325 % after 25 rounds and within 0.3 % after 27;
-# its mix rounded after 25 was 0.415 % above the bound, 4 s sooner (0.3 % here: 0.287 %).
-# Rounding loses 0.06-0.09 % (three runs at 100k), so a master within 0.37 % is rounded
-# within _ACCEPT_GAP as a rule: on 2026-12-06 seed 1's master was 0.36 % from the bound
-# after 22 rounds, and its mix, rounded then, 0.421 % (at 0.35 %, 25 rounds: 6-8 s more).
+# bound, its mix is rounded to whole units (:func:`_round_master_mix`); where pricing ends
+# with a rounded mix further from the bound than _ACCEPT_GAP, the families that rounding cost
+# most are solved again until the rest is this close.  Rounded over every family at once,
+# the mix comes out close to the master's value, sometimes below it (100k x 20 depots:
+# +2.4k EUR of 29.47M for seed 1, -6.2k EUR of 29.08M for seed 2, +19k EUR of 25.96M for
+# seed 3), so a master within _ACCEPT_GAP might be rounded within it too; but the rounding
+# then ends the pricing further from the bound.  At 0.45 % the results of 30k x 20 depots
+# seed 1 and 100k seed 2 were 0.371 % and 0.418 % above their bounds in 6.1 and 59.5 s,
+# against 0.170 % and 0.237 % in 6.7 and 62.5 s at 0.37 %: nightly, the cheaper result is
+# worth seconds.
 _MIX_GAP = 3.7e-3
 # A rounded mix this close to the best bound ends the pricing too, and is the result: what
 # more rounds and families solved again would gain is small beside their time (100k x 20
@@ -1973,7 +1975,7 @@ def _price_rounds(
         if rounded:
             search_eur = _ROUNDING_SEARCH * max(abs(value), 1.0)
             found = _round_master_mix(
-                master, weights, families, search_eur, best - best_error, progress
+                master, weights, families, search_eur, best - best_error, close, progress
             )
             if found is not None and (mixed is None or found.value < mixed.value):
                 mixed = found
@@ -2082,37 +2084,41 @@ def _round_master_mix(
     families: _Families,
     search_eur: float = np.inf,
     bound: float = -np.inf,
+    last: bool = True,
     progress: Progress | None = None,
 ) -> _MixSolution | None:
-    """The master's mix (``weights``) in whole units, each family's part within the room the
-    mix gives it (:func:`_family_rooms`, :meth:`_LocalFamilies.rounded`); None where the mix
-    overfills a depot (the master leaned on its slack) or a family's part does not fit.
+    """The master's mix (``weights``) in whole units over every family at once
+    (:func:`_round_jointly`), and where that finds nothing, or (on the ``last`` rounding,
+    after which pricing ends) is not within ``_ACCEPT_GAP`` of ``bound``, each family's part
+    within the room the mix gives it too (:func:`_family_rooms`,
+    :meth:`_LocalFamilies.rounded`): the cheaper.  None where the mix overfills a depot (the
+    master leaned on its slack) or neither fits.
 
-    Where that is not within ``_ACCEPT_GAP`` of ``bound``, the mix is also made whole by one
-    search over every family at once (:func:`_round_jointly`), and the cheaper is kept."""
+    At 100k listings a side with 20 depots (seed 1), rounded together the mix came out
+    29,475,424.96 EUR in 2.96 s, family by family 29,491,121.66 EUR in 3.54 s (the master:
+    29,473,055.68 EUR)."""
     share, _, _ = _family_rooms(master, weights)
     if (share.sum(axis=0) > master.room + _room_tol(master.room)).any():
         return None
     family = np.asarray(master.family)
     parts = np.zeros(share.shape[0])
     np.add.at(parts, family, weights * np.array([c.cost for c in master.columns]))
+    found = _round_jointly(master, weights, families, parts)
+    if found is not None and (found.accepted(bound) or not last):
+        return found
+    if progress and found is not None:
+        progress(
+            f"whole units over every family at once: {found.value:,.2f} EUR; family by family too"
+        )
     requests: list[tuple[object, ...]] = [
         ("rounded", n, weights[family == n], share[n], search_eur) for n in range(share.shape[0])
     ]
     replies = dict(families.each(requests))
     answers = [cast(_FamilyAnswer, replies[n]) for n in range(share.shape[0])]
-    found = None
     if all(a.stats["fits"] for a in answers):
-        found = _MixSolution(sum(a.value for a in answers), answers, share, parts)
-    if found is None or not found.accepted(bound):
-        if progress and found is not None:
-            progress(
-                f"whole units family by family: {found.value:,.2f} EUR; searching over every"
-                " family at once"
-            )
-        joint = _round_jointly(master, weights, families, parts)
-        if joint is not None and (found is None or joint.value < found.value):
-            found = joint
+        value = sum(a.value for a in answers)
+        if found is None or value < found.value:
+            found = _MixSolution(value, answers, share, parts)
     return found
 
 

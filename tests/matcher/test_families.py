@@ -47,6 +47,13 @@ def families_path(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(matcher.solve, "_LIST_DEPOT_PAIRS", 0)
 
 
+@pytest.fixture
+def family_by_family(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The master's mix rounded family by family only: what happens where rounding it over
+    every family at once (tried first) finds nothing."""
+    monkeypatch.setattr(matcher.solve, "_round_jointly", lambda *args: None)
+
+
 @pytest.mark.usefixtures("families_path")
 def test_families_whose_joint_solution_fits_give_the_optimum() -> None:
     instance = _instance(1000, "default")
@@ -721,7 +728,7 @@ def _searched(
     return answer.run() if isinstance(answer, matcher.solve._SearchAroundMix) else answer
 
 
-@pytest.mark.usefixtures("families_path")
+@pytest.mark.usefixtures("families_path", "family_by_family")
 @pytest.mark.parametrize("search_eur", [np.inf, 0.0])
 def test_each_family_part_of_the_master_mix_in_whole_units_keeps_its_rows_and_room(
     monkeypatch: pytest.MonkeyPatch, search_eur: float
@@ -786,7 +793,7 @@ def test_each_family_part_of_the_master_mix_in_whole_units_keeps_its_rows_and_ro
     check_result(instance, result)
 
 
-@pytest.mark.usefixtures("families_path")
+@pytest.mark.usefixtures("families_path", "family_by_family")
 def test_the_search_around_the_mix_never_does_worse_than_rounding_route_by_route(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
@@ -818,7 +825,7 @@ def test_the_search_around_the_mix_never_does_worse_than_rounding_route_by_route
     assert any(searched < plain - 0.01 for plain, searched in pairs)
 
 
-@pytest.mark.usefixtures("families_path")
+@pytest.mark.usefixtures("families_path", "family_by_family")
 def test_a_search_around_the_mix_on_the_working_routes_alone_finds_what_it_finds_on_all(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
@@ -1060,7 +1067,7 @@ def _spoil_the_rounding_of_the_largest_family(
     monkeypatch.setattr(matcher.solve, "_round_mix", spoiled)
 
 
-@pytest.mark.usefixtures("families_path")
+@pytest.mark.usefixtures("families_path", "family_by_family")
 def test_a_family_whose_rounding_costs_much_is_solved_again_and_the_others_keep_theirs(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
@@ -1072,7 +1079,6 @@ def test_a_family_whose_rounding_costs_much_is_solved_again_and_the_others_keep_
     # (the search around the mix, and the rounding over every family at once, would repair
     # that rounding: this is about the families solved again where rounding is not enough)
     monkeypatch.setattr(matcher.solve, "_ROUNDING_SEARCH", np.inf)
-    monkeypatch.setattr(matcher.solve, "_round_jointly", lambda *args: None)
     result = match(instance, workers=1)
     assert result.stats["whole_units"] == "master mix"
     assert result.stats["families_resolved"] == 1
@@ -1081,17 +1087,71 @@ def test_a_family_whose_rounding_costs_much_is_solved_again_and_the_others_keep_
     assert 0 <= gap < GAP_LIMIT
 
 
+@pytest.mark.parametrize(
+    ("joint", "by_family", "last", "kept", "asked"),
+    [
+        (100.3, 100.1, True, "jointly", False),  # within _ACCEPT_GAP: family by family not tried
+        (100.6, 100.5, True, "by family", True),
+        (100.6, 100.7, True, "jointly", True),
+        (100.6, 100.5, False, "jointly", False),  # pricing goes on: it will be rounded again
+        (None, 100.7, False, "by family", True),
+    ],
+)
+def test_the_mix_is_rounded_over_every_family_at_once_first_and_family_by_family_if_need_be(
+    monkeypatch: pytest.MonkeyPatch,
+    joint: float | None,
+    by_family: float,
+    last: bool,
+    kept: str,
+    asked: bool,
+) -> None:
+    """Bound 100, _ACCEPT_GAP 0.45 %: the mix rounded over every family at once is kept
+    where it is within the gap, or where pricing goes on after this rounding; otherwise, or
+    where it finds nothing, the mix is rounded family by family too, and the cheaper kept."""
+    from matcher.solve import _Column, _FamilyAnswer, _MixSolution, _round_master_mix
+
+    monkeypatch.setattr(matcher.solve, "_ACCEPT_GAP", 4.5e-3)
+
+    class Master:
+        room = np.ones((1, 1))
+        n_families = 1
+        family = [0]
+        columns = [_Column(cost=100.0, volume=np.full((1, 1), 0.5), whole=True)]
+
+    def answer(value: float) -> _FamilyAnswer:
+        return _FamilyAnswer(
+            RoutePool.empty(), np.empty(0, np.int64), value, (), (), (), {"fits": 1.0}
+        )
+
+    def jointly(*args: object) -> _MixSolution | None:
+        if joint is None:
+            return None
+        return _MixSolution(joint, [answer(joint)], np.ones((1, 1, 1)), np.ones(1), True)
+
+    class Families:
+        asked: list[str] = []
+
+        def each(self, requests: list[tuple[object, ...]]) -> list[tuple[int, object]]:
+            self.asked.extend(str(r[0]) for r in requests)
+            return [(0, answer(by_family))]
+
+    families = Families()
+    monkeypatch.setattr(matcher.solve, "_round_jointly", jointly)
+    found = _round_master_mix(Master(), np.ones(1), families, bound=100.0, last=last)  # type: ignore[arg-type]
+    assert found is not None
+    assert ("jointly" if found.jointly else "by family") == kept
+    assert found.value == (joint if kept == "jointly" else by_family)
+    assert families.asked == (["rounded"] if asked else [])
+
+
 @pytest.mark.usefixtures("families_path")
-def test_a_mix_that_rounds_badly_family_by_family_is_rounded_over_every_family_at_once(
+def test_the_mix_rounded_over_every_family_at_once_is_a_result_within_the_gap(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    """The largest family's part of the mix is rounded badly family by family on purpose
-    (all its storage left out, and no search around it): the mix rounded over every family
-    at once is the result, without any family solved again; it fits the depots (independent
-    checker) and stays within the gap, and each family's answer costs what the result says."""
+    """The mix rounded over every family at once is the result, without any family solved
+    again: it fits the depots (independent checker), stays within the gap, and costs what
+    the families' answers add up to."""
     instance = _instance(200, "tight")
-    _spoil_the_rounding_of_the_largest_family(monkeypatch, instance)
-    monkeypatch.setattr(matcher.solve, "_ROUNDING_SEARCH", np.inf)
     jointly: list[matcher.solve._MixSolution | None] = []
     round_jointly = matcher.solve._round_jointly
 
