@@ -2213,10 +2213,11 @@ def _joint_search(pieces: Sequence[_MixPiece], room: FloatArray) -> list[IntArra
     cell = np.concatenate([p.cell for p in pieces])
     m3 = np.concatenate([p.m3 for p in pieces])
     held = sum((p.held for p in pieces), np.zeros(room.shape)).ravel()
-    if (held > room.ravel() + _room_tol(room)).any():
+    limit = room.ravel() + _room_tol(room)
+    if (held > limit).any():
         return None
     most = held + np.bincount(cell, np.maximum(m3, 0.0), room.size)
-    binding = (most > room.ravel() + _room_tol(room)).reshape(room.shape)
+    binding = (most > limit).reshape(room.shape)
     n_free = cost.size
     if n_free == 0:
         return [np.zeros(p.routes.size, np.int64) for p in pieces]
@@ -3416,22 +3417,13 @@ class _LocalFamilies:
                 mix[rows] += part * units
         return mix
 
-    def _mix_rounded_down(self, n: int, weights: FloatArray) -> tuple[FloatArray, IntArray]:
-        """Family ``n``'s part of the master's mix (``weights``), and the same rounded down
-        on the routes through a depot and the stock routes (zero on the direct routes)."""
-        model = self.solvers[n].model
-        mix = self._mix(n, weights)
-        down = np.floor(mix + _INT_TOL).astype(np.int64)
-        down[model.pool.kind == DIRECT] = 0
-        return mix, down
-
     def piece(self, n: int, weights: FloatArray) -> _MixPiece:
         """Family ``n``'s part of the master's mix (``weights``) as :func:`_round_jointly`
         searches it: every route rounded down, and the routes through a depot and the stock
         routes that the mix uses in part, each of which may carry one unit more."""
         model = self.solvers[n].model
-        mix, down = self._mix_rounded_down(n, weights)
-        floor = np.floor(mix + _INT_TOL)
+        mix = self._mix(n, weights)
+        floor = np.floor(mix + _INT_TOL).astype(np.int64)
         carrying = np.nonzero(floor > 0)[0]
         left = _left_per_row(model, carrying, floor[carrying])
         r = np.nonzero((mix - floor > _INT_TOL) & (model.pool.kind != DIRECT))[0]
@@ -3442,11 +3434,11 @@ class _LocalFamilies:
             cost=model.obj[r],
             src=np.searchsorted(rows, model.row_src[r]),
             dem=np.searchsorted(rows, model.row_dem[r]),
-            left=left[rows],
+            left=left[rows].astype(np.float64),
             pos=pos,
             cell=cell,
             m3=m3,
-            held=_held_by(model, down, self.grid),
+            held=_held_by(model, floor, self.grid),  # (direct routes hold nothing)
         )
 
     def fixed(
@@ -3455,11 +3447,13 @@ class _LocalFamilies:
         """Family ``n``'s part of the master's mix (``weights``) rounded down on its routes
         through a depot and its stock routes, ``more`` units on pool ``routes`` (as
         :func:`_round_jointly` found them), and what they leave unsent and unmet matched
-        again within ``room`` (:func:`_match_what_is_left`); its answer does not fit where
-        they overfill the room.  The family's model is kept (the prices may go on)."""
+        again within ``room`` (:func:`_match_what_is_left`, which sends the direct part
+        anew); its answer does not fit where they overfill the room.  The family's model is
+        kept (the prices may go on)."""
         gen = self.solvers[n]
         model = gen.model
-        _, x = self._mix_rounded_down(n, weights)
+        x = np.floor(self._mix(n, weights) + _INT_TOL).astype(np.int64)
+        x[model.pool.kind == DIRECT] = 0
         x[routes] += more
         free = room - _held_by(model, x, self.grid)
         carrying = np.nonzero(x > 0)[0]
@@ -3548,7 +3542,7 @@ class _Families:
     ``("priced", n, prices, solves, same_as)``, ``("restricted", n, prices, round_id, centre)``,
     ``("rounded", n, weights, room, search_eur)``, ``("column", n, j)``,
     ``("within", n, capacities, steps, gap_eur)``, ``("piece", n, weights)``,
-    ``("fixed", n, routes, units, room)``; and, from :meth:`share` only,
+    ``("fixed", n, weights, routes, more, room)``; and, from :meth:`share` only,
     ``("handover", n)`` and ``("adopt", n, state)`` (:data:`_REQUESTS`).  An answer that is a
     :class:`_SearchAroundMix` is not handed back: it is run, as ``("search", n, task)``, by
     the first worker that comes free (whichever owns the family), and its answer is.
