@@ -3,8 +3,10 @@
 Bad input anywhere (an unreadable file, malformed JSON, a broken rule of the spec) ends the
 command with exit status 2, one ``error: location: message`` line per problem on stderr, and
 nothing written.  Bad usage (an unknown option, a missing argument) is status 2 as well, from
-click.  The solver and the generator are imported inside their commands, so that ``validate``
-starts without scipy and HiGHS.
+click.  Where the solver itself fails (a numerical breakdown that HiGHS or a worker process
+could not recover from), ``match`` ends with status 1, one ``error:`` line on stderr, and
+nothing written.  The solver and the generator are imported inside their commands, so that
+``validate`` starts without scipy and HiGHS.
 """
 
 from __future__ import annotations
@@ -31,6 +33,7 @@ from matcher.io import (
 from matcher.result import MatchResult
 
 BAD_INPUT = 2  # the spec's exit status for refused input; click uses it for bad usage too
+SOLVER_FAILED = 1  # the solver gave up on good input: nothing is written
 
 
 def format_summary(
@@ -184,7 +187,7 @@ def match_command(
     instance = _load(instance_path)
     if output is not None:
         _check_writable(output)
-    from matcher.solve import match  # lazy: scipy and HiGHS only when matching
+    from matcher.solve import SolverError, match  # lazy: scipy and HiGHS only when matching
 
     start = time.perf_counter()
     try:
@@ -193,6 +196,9 @@ def match_command(
         if method is None:
             raise
         raise click.BadParameter(str(error), param_hint="'--method'") from None
+    except SolverError as error:
+        click.echo(f"error: the solver failed: {error}", err=True)
+        click.get_current_context().exit(SOLVER_FAILED)
     seconds = time.perf_counter() - start
     if output is not None:
         write_result(result, output)

@@ -1687,7 +1687,15 @@ class _Master:
         # the first solve starts from nothing, which the dual simplex does best (there: 0.4 s,
         # against 87 s for the primal).
         self.h.setOptionValue("simplex_strategy", 4 if self.solved else 1)
-        _run(self.h)
+        self.h.run()
+        if self.h.getModelStatus() != highspy.HighsModelStatus.kOptimal:
+            # The primal simplex from the last basis once ended with status "Unknown"
+            # (100k x 20 depots, seed 3, after 55 rounds, with _FIRST_SOLVES at 4): the master
+            # is feasible whatever its columns, so start again from nothing, as the first
+            # solve does.
+            self.h.clearSolver()
+            self.h.setOptionValue("simplex_strategy", 1)
+            _run(self.h)
         self.solved = True
         solution = self.h.getSolution()
         weights = np.asarray(solution.col_value)[self.col_of]

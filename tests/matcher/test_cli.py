@@ -246,6 +246,26 @@ def test_match_refuses_an_unknown_method(tmp_path: Path) -> None:
     assert not output.exists()
 
 
+def test_match_reports_a_solver_failure_in_one_line_and_writes_nothing(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A solver that gives up (HiGHS ending without an optimum) is status 1, one error line,
+    no traceback, and no result file."""
+    import matcher.solve
+
+    def breaks_down(*args: Any, **kwargs: Any) -> MatchResult:
+        raise matcher.solve.SolverError("HiGHS ended with Unknown")
+
+    monkeypatch.setattr(matcher.solve, "match", breaks_down)
+    output = tmp_path / "result.json"
+    result = run("match", EXAMPLE_INSTANCE, "-o", output, "-q")
+    assert result.exit_code == 1
+    assert result.stderr == "error: the solver failed: HiGHS ended with Unknown\n"
+    assert result.stdout == ""
+    assert not isinstance(result.exception, matcher.solve.SolverError)
+    assert not output.exists()
+
+
 # --- generate -------------------------------------------------------------------------------
 
 

@@ -1220,6 +1220,61 @@ def test_the_master_grown_over_several_solves_reaches_the_optimum_of_one_solved_
         assert cheapest.sum() - float((prices * room).sum()) == pytest.approx(value, abs=1e-6)
 
 
+def test_a_master_whose_warm_solve_breaks_down_starts_again_from_nothing(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Where HiGHS ends a warm solve of the master without an optimum (once seen as status
+    "Unknown", 100k listings a side), the master solves again from nothing: the value of a
+    master that never broke down, a convex combination per family, and prices at which the
+    Lagrangian bound meets that value."""
+    import highspy
+
+    from matcher.solve import _Column, _Master
+
+    rng = np.random.default_rng(8)
+    n_fam, room = 3, np.full((2, 5), 10.0)
+    columns = [
+        (n, _Column(cost=float(rng.random() * 20), volume=rng.random(room.shape) * 8, whole=True))
+        for _ in range(3)
+        for n in range(n_fam)
+    ]
+    sound, broken = _Master(n_fam, room), _Master(n_fam, room)
+    for n, column in columns[:n_fam]:
+        sound.add(n, column)
+        broken.add(n, column)
+    sound.solve()
+    broken.solve()
+    for n, column in columns[n_fam:]:
+        sound.add(n, column)
+        broken.add(n, column)
+    run = highspy.Highs.run
+    runs = []
+
+    def breaks_down_once(h: highspy.Highs) -> object:
+        # the first run of the broken master's warm solve gets no time at all
+        if h is broken.h and not runs:
+            runs.append("broke")
+            h.setOptionValue("time_limit", 0.0)
+            status = run(h)
+            h.setOptionValue("time_limit", float("inf"))
+            assert h.getModelStatus() != highspy.HighsModelStatus.kOptimal
+            return status
+        runs.append("ran")
+        return run(h)
+
+    monkeypatch.setattr(highspy.Highs, "run", breaks_down_once)
+    weights, prices, value = broken.solve()
+    assert runs == ["broke", "ran"]
+    monkeypatch.setattr(highspy.Highs, "run", run)
+    assert value == pytest.approx(sound.solve()[2], abs=1e-9)
+    assert np.bincount(broken.family, weights, n_fam) == pytest.approx(np.ones(n_fam))
+    assert (weights >= -1e-9).all() and (prices >= 0).all()
+    cheapest = np.full(n_fam, np.inf)
+    for n, column in zip(broken.family, broken.columns, strict=True):
+        cheapest[n] = min(cheapest[n], column.cost + float((prices * column.volume).sum()))
+    assert cheapest.sum() - float((prices * room).sum()) == pytest.approx(value, abs=1e-6)
+
+
 @pytest.mark.usefixtures("families_path")
 @pytest.mark.parametrize("seed", [3, 11])
 def test_the_search_around_a_familys_relaxation_runs_its_branch_and_bound_once(
