@@ -459,6 +459,30 @@ def _occupancy(model: _Model, work: IntArray, x: FloatArray, k: int, days: IntAr
     return occ
 
 
+def _volume_held(model: _Model, routes: IntArray, units: FloatArray, grid: IntArray) -> FloatArray:
+    """Volume per depot on each day of ``grid`` (sorted) with ``units`` on pool ``routes``:
+    what :func:`_occupancy` gives depot by depot, for every depot at once.  Each route adds
+    its volume from the first grid day on or after its arrival and, like stock, takes it out
+    again from the first on or after its departure; one cumulative sum per depot follows.
+    (100k listings a side with 20 depots: a family's columns were built depot by depot in
+    1.7 ms each, 2.2 s of the workers' time.)"""
+    pool, tables = model.pool, model.tables
+    n_k, n_g = len(tables.k_ids), grid.size
+    active = units > _INT_TOL
+    r = routes[active]
+    on_depot = pool.depot[r] >= 0
+    r, vol = r[on_depot], (model.m3[r] * units[active])[on_depot]
+    k = pool.depot[r]
+    through = pool.kind[r] != STOCK
+    change = np.zeros((n_k, n_g + 1))  # the last column: changes after the grid's last day
+    np.add.at(change, (k[through], np.searchsorted(grid, pool.p[r][through], "left")), vol[through])
+    np.add.at(change, (k, np.searchsorted(grid, pool.q[r], "left")), -vol)
+    held = np.cumsum(change[:, :n_g], axis=1)
+    for depot in range(n_k):
+        held[depot] += model.stock_m3[depot] + model.reserved_at(depot, grid)
+    return held
+
+
 def _violated_days(model: _Model, work: IntArray, x: FloatArray) -> list[tuple[int, int]]:
     """Depot-day pairs whose volume exceeds capacity under ``x`` (and have no row yet)."""
     pool = model.pool
@@ -2931,10 +2955,7 @@ def _room_tol(room: FloatArray) -> float:
 def _held_by(model: _Model, x: IntArray, grid: IntArray) -> FloatArray:
     """The volume ``x`` (whole units per pool route) holds per depot and ``grid`` day."""
     carrying = np.nonzero(x > 0)[0]
-    units = x[carrying].astype(np.float64)
-    return np.stack(
-        [_occupancy(model, carrying, units, k, grid) for k in range(len(model.tables.k_ids))]
-    )
+    return _volume_held(model, carrying, x[carrying].astype(np.float64), grid)
 
 
 def _fit_storage(model: _Model, x: IntArray, grid: IntArray, room: FloatArray) -> FloatArray:
@@ -3520,10 +3541,7 @@ class _LocalFamilies:
         self.kept.pop(n, None)
 
     def _column(self, model: _Model, rows: IntArray, units: FloatArray) -> _Column:
-        # the family path runs only where there are depots, so there is a depot to stack
-        volume = np.stack(
-            [_occupancy(model, rows, units, k, self.grid) for k in range(len(model.tables.k_ids))]
-        )
+        volume = _volume_held(model, rows, units, self.grid)
         return _Column(
             cost=float(model.obj[rows] @ units) + model.constant,
             volume=volume,

@@ -398,6 +398,39 @@ def _largest_family() -> tuple[matcher.solve._LocalFamilies, int, np.ndarray]:
     return matcher.solve._LocalFamilies(dict(enumerate(parts)), ()), n, grid
 
 
+@pytest.mark.parametrize("seed", [1, 2])
+def test_the_volume_held_on_every_depot_at_once_is_what_each_depot_holds_on_its_own(
+    seed: int,
+) -> None:
+    """:func:`_volume_held` (every depot in one pass, as columns and rooms are built) gives
+    what :func:`_occupancy` gives depot by depot, for random units on every family's routes
+    (direct, through a depot, transfers and stock, some below the unit tolerance), on the
+    whole grid and on a random part of it."""
+    from matcher.routes import DEPOT, STOCK
+    from matcher.solve import _occupancy, _volume_held
+
+    local, _, grid = _largest_family()
+    rng = np.random.default_rng(seed)
+    kinds: set[int] = set()
+    for n in local.parts:
+        local.first(n, grid)
+        model = local.solvers[n].model
+        pool = model.pool
+        kinds |= set(pool.kind[pool.depot >= 0].tolist()) | (
+            {-1} if (pool.depot < 0).any() else set()
+        )
+        routes = np.sort(rng.choice(len(pool), size=(len(pool) + 1) // 2, replace=False))
+        units = rng.choice([0.0, 1e-9, 0.5, 1.0, 3.0, 17.0], size=routes.size)
+        for days in (grid, np.sort(rng.choice(grid, size=grid.size // 3, replace=False))):
+            held = _volume_held(model, routes, units, days)
+            one_by_one = np.stack(
+                [_occupancy(model, routes, units, k, days) for k in range(len(model.tables.k_ids))]
+            )
+            assert held.shape == one_by_one.shape == (len(model.tables.k_ids), days.size)
+            assert held == pytest.approx(one_by_one, rel=1e-12, abs=1e-9)
+    assert {-1, DEPOT, STOCK} <= kinds  # direct routes, routes through a depot, and stock
+
+
 def _priced_family(prices_seed: int) -> tuple[matcher.solve._LocalFamilies, int, np.ndarray]:
     """The largest family of a generated instance with capacity set aside, solved once, and
     random prices on a third of its depot days."""
