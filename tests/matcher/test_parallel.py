@@ -179,6 +179,63 @@ def test_families_moved_to_the_other_worker_give_the_result_of_one(
     check_result(instance, together)
 
 
+@pytest.mark.usefixtures("parallel_path")
+def test_family_workers_give_back_freed_memory_and_stop_before_the_result_is_built(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Any
+) -> None:
+    """Each worker hands its freed heap back after every request that prices every route or
+    builds a model (and after no other), and the workers have stopped, their models gone,
+    before the parent builds the result; closing them again does nothing."""
+    from matcher.generate import generate_instance
+    from matcher.io import parse_instance
+
+    # forked workers see the test's patches
+    monkeypatch.setattr(matcher.solve, "_start_method", lambda: "fork")
+    monkeypatch.setattr(matcher.solve, "_LIST_DEPOT_PAIRS", 0)
+    trims = tmp_path / "trims"
+    asked = tmp_path / "asked"
+    ask = matcher.solve._ask
+
+    def asking(local: matcher.solve._LocalFamilies, request: tuple[object, ...]) -> object:
+        with asked.open("a") as out:
+            out.write(f"{request[0]}\n")
+        return ask(local, request)
+
+    def trim() -> None:
+        with trims.open("a") as out:
+            out.write("trim\n")
+
+    monkeypatch.setattr(matcher.solve, "_ask", asking)
+    monkeypatch.setattr(matcher.solve, "_give_back_freed_memory", trim)
+    workers: list[matcher.solve._InWorkers] = []
+    start = matcher.solve._InWorkers.__init__
+
+    def starting(self: matcher.solve._InWorkers, *args: Any) -> None:
+        start(self, *args)
+        workers.append(self)
+
+    result_of = matcher.solve._result
+    alive_at_result: list[bool] = []
+
+    def result(*args: Any) -> MatchResult:
+        alive_at_result.append(any(p.is_alive() for w in workers for p in w.processes))
+        alive_at_result.append(any(w.processes for w in workers))
+        return result_of(*args)
+
+    monkeypatch.setattr(matcher.solve._InWorkers, "__init__", starting)
+    monkeypatch.setattr(matcher.solve, "_result", result)
+    instance = parse_instance(generate_instance(200, 200, 3, seed=11, regime="tight"))
+    together = match(instance, workers=2)
+    assert together.stats["depot_routes"] == "families" and len(workers) == 1
+    assert alive_at_result == [False, False]
+    names = asked.read_text().split()
+    heavy = [name for name in names if name in matcher.solve._HEAVY_REQUESTS]
+    assert "first" in heavy and len(heavy) < len(names)  # both kinds were asked
+    assert len(trims.read_text().split()) == len(heavy)
+    workers[0].close()  # again: nothing left to stop
+    check_result(instance, together)
+
+
 class _Conn:
     """A worker's end of a pipe that keeps the requests and answers each in turn: a handover
     with the family's state, anything else with the request itself."""
