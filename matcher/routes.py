@@ -27,6 +27,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import date
+from typing import cast
 
 import numpy as np
 import numpy.typing as npt
@@ -397,6 +398,9 @@ def requirements_met(
     return ok
 
 
+_NARROW_FIELDS = ("depot", "p", "q", "mat")  # RoutePool fields held in 32 bits
+
+
 @dataclass
 class RoutePool:
     """Every feasible route, one row each.
@@ -416,6 +420,15 @@ class RoutePool:
     km: FloatArray
     unit_cost: FloatArray
     mat: IntArray
+
+    def __post_init__(self) -> None:
+        # Days, depots and materials fit 32 bits (days are ordinals, under 4 million), and a
+        # pool at 100k listings a side holds 21M routes: 16 bytes less a route is 0.3 GB.
+        # Indices into rows (``src``, ``dem``) stay 64-bit, as products of them make keys.
+        # (The arrays are still typed IntArray: every use indexes, compares or subtracts them,
+        # or widens them with a 64-bit operand.)
+        for name in _NARROW_FIELDS:
+            setattr(self, name, cast(IntArray, np.asarray(getattr(self, name), np.int32)))
 
     def __len__(self) -> int:
         return int(self.kind.size)

@@ -431,6 +431,35 @@ def test_the_volume_held_on_every_depot_at_once_is_what_each_depot_holds_on_its_
     assert {-1, DEPOT, STOCK} <= kinds  # direct routes, routes through a depot, and stock
 
 
+def test_route_pools_hold_days_depots_and_materials_in_32_bits_and_grow_in_place() -> None:
+    """A family's pool keeps its days, depots and materials as 32-bit integers (the same
+    values), whether built, taken, joined or grown by the pricer, and grows as views of its
+    buffers, not copies."""
+    from matcher.routes import _NARROW_FIELDS, RoutePool
+    from matcher.solve import _extend_pool
+
+    local, n, grid = _largest_family()
+    local.first(n, grid)
+    model = local.solvers[n].model
+    pool = model.pool
+    wide = {f: getattr(pool, f).astype(np.int64) for f in _NARROW_FIELDS}
+    some = np.arange(0, len(pool), 3)
+    grown_from = len(pool)
+    added = _extend_pool(model, pool.take(some))
+    grown = model.pool
+    for made in (pool, pool.take(some), RoutePool.concat([pool, pool]), grown, RoutePool.empty()):
+        for f in RoutePool.__dataclass_fields__:
+            expected = np.int32 if f in _NARROW_FIELDS else getattr(RoutePool.empty(), f).dtype
+            assert getattr(made, f).dtype == expected, f
+    for f in _NARROW_FIELDS:
+        assert (getattr(grown, f)[:grown_from] == wide[f]).all()
+        assert (getattr(grown, f)[added] == wide[f][some]).all()
+    assert wide["p"].min() > 700_000 and (wide["depot"] >= -1).all()  # ordinals; -1: direct
+    fields = list(RoutePool.__dataclass_fields__)
+    for f, buffer in zip(fields, model.buffers, strict=False):
+        assert np.shares_memory(getattr(grown, f), buffer), f
+
+
 def _priced_family(prices_seed: int) -> tuple[matcher.solve._LocalFamilies, int, np.ndarray]:
     """The largest family of a generated instance with capacity set aside, solved once, and
     random prices on a third of its depot days."""
