@@ -63,7 +63,7 @@ from collections.abc import Callable, Collection, Iterator, Mapping, Sequence
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import dataclass, field, replace
 from datetime import date
-from functools import cached_property
+from functools import cache, cached_property
 from multiprocessing.connection import Connection
 from multiprocessing.connection import wait as connection_wait
 from typing import TYPE_CHECKING, Any, cast
@@ -3658,18 +3658,28 @@ class _InProcess(_Families):
 _HEAVY_REQUESTS = frozenset(("first", "finish", "priced", "within", "rounded", "fixed", "adopt"))
 
 
+@cache
+def _malloc_trim() -> Callable[[int], int] | None:
+    """glibc's ``malloc_trim``, looked up once per process (``find_library`` runs a
+    subprocess); None where there is no such function."""
+    try:
+        return cast(
+            Callable[[int], int],
+            ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6").malloc_trim,
+        )
+    except (OSError, AttributeError):
+        return None
+
+
 def _give_back_freed_memory() -> None:
     """Hand the heap's free pages back to the system (glibc's ``malloc_trim``; elsewhere
     nothing).  Freed temporaries of a few MB stay in the heap otherwise, and the workers'
     resident memory grows with every full price round: at 100k listings a side with 20
     depots the processes' proportional memory (PSS, summed) peaked at 4,179 MiB without it
     and at 3,854 MiB with a trim after every request."""
-    try:
-        libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6")
-        trim = libc.malloc_trim
-    except (OSError, AttributeError):
-        return
-    trim(0)
+    trim = _malloc_trim()
+    if trim is not None:
+        trim(0)
 
 
 def _family_worker(
