@@ -3057,7 +3057,9 @@ def _tree_basis(
         (weight[arcs].astype(np.float64), (lo[lightest], hi[lightest])), shape=(n_nodes, n_nodes)
     )
     tree = minimum_spanning_tree(graph.tocsr()).tocoo()
-    picked = np.minimum(tree.row, tree.col) * n_nodes + np.maximum(tree.row, tree.col)
+    # scipy gives the tree's nodes in 32 bits: the key needs 64 from 46,341 nodes on
+    row, col = tree.row.astype(np.int64), tree.col.astype(np.int64)
+    picked = np.minimum(row, col) * n_nodes + np.maximum(row, col)
     assert picked.size == n_nodes - 1  # the arcs to and from Z reach every node
     in_tree = np.zeros(flow.size, bool)
     in_tree[arcs[np.searchsorted(key, picked)]] = True

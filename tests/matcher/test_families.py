@@ -749,6 +749,33 @@ def test_a_flow_that_is_no_tree_gives_no_basis() -> None:
     assert basis.row_status == [highspy.HighsBasisStatus.kBasic, highspy.HighsBasisStatus.kUpper]
 
 
+def test_the_basis_of_a_family_with_more_nodes_than_32_bit_keys_hold_keeps_its_flows() -> None:
+    """A family of 60,000 rows (national scale): a pair of nodes makes a key of up to
+    60,001 squared, past 2**31, where scipy hands the spanning tree's nodes over in 32 bits.
+    Every route with flow is still basic, and so is the slack of every row with flow to or
+    from Z (a unit not sent, or bought new)."""
+    n_pairs = 30_000
+    senders, receivers = np.arange(n_pairs), np.arange(n_pairs, 2 * n_pairs)
+    z = 2 * n_pairs
+    # routes i -> n_pairs + i, then u -> Z per sender, then Z -> v per receiver
+    starts = np.concatenate([senders, senders, np.full(n_pairs, z)])
+    ends = np.concatenate([receivers, np.full(n_pairs, z), receivers])
+    flow = np.zeros(3 * n_pairs, np.int64)
+    flow[:n_pairs] = 1 + np.arange(n_pairs) % 3  # each route carries units
+    flow[n_pairs : 2 * n_pairs : 2] = 1  # even pairs: the sender keeps one unit back
+    flow[2 * n_pairs + 1 :: 2] = 1  # odd pairs: the receiver buys one unit new
+    reduced = np.ones(3 * n_pairs, np.int64)
+    reduced[flow > 0] = 0
+    basis = matcher.solve._tree_basis(starts, ends, flow, reduced, senders, receivers, n_pairs)
+    assert basis is not None
+    basic = highspy.HighsBasisStatus.kBasic
+    assert all(status == basic for status in basis.col_status)
+    # the arcs with flow are a spanning tree of the 2 * n_pairs + 1 nodes: its arcs to and
+    # from Z are exactly the basic rows
+    row_basic = np.array([status == basic for status in basis.row_status])  # (read once)
+    assert row_basic.tolist() == (flow[n_pairs:] > 0).tolist()
+
+
 def test_spare_room_goes_by_what_each_family_holds_not_by_rounding_noise() -> None:
     """A volume that cancels out may come out as -1e-16 or 2e-16.  The spare room of such a
     day is shared evenly; no family's room is negative or more than the depot holds, and each
