@@ -146,9 +146,6 @@ class _Model:
     pool: RoutePool
     obj: FloatArray
     constant: float
-    row_src: IntArray  # the supply or stock row of each route
-    row_dem: IntArray  # the demand row of each route
-    m3: FloatArray  # m3 per unit of each route's supplied material
     cap_rhs: FloatArray  # per depot: capacity minus the stock's volume
     stock_m3: FloatArray  # per depot: volume of its stock on today
     n_base_rows: int
@@ -161,9 +158,31 @@ class _Model:
     # per depot: sorted days and a price per m3 on each, charged on top of ``obj`` for the
     # volume a route holds there on those days (a family priced by :func:`_price_families`)
     prices: list[tuple[IntArray, FloatArray]] | None = None
-    # the buffers that the pool's arrays and obj, row_src, row_dem, m3 view, once the pool
-    # has grown (:func:`_extend_pool`)
+    # the buffers that the pool's arrays and obj view, once the pool has grown
+    # (:func:`_extend_pool`)
     buffers: list[npt.NDArray[Any]] = field(default_factory=list)
+
+    # A route's rows and volume per unit follow from its pool entry; they are worked out
+    # where needed, not kept per route (100k listings a side: 23 million routes in the
+    # families' pools, 24 bytes each, 0.55 GB, and more in the pools' spare room)
+
+    def src_rows(self, routes: IntArray | None = None) -> IntArray:
+        """The supply or stock row of each of ``routes`` (of every route where None)."""
+        pool = self.pool
+        src, kind = (
+            (pool.src, pool.kind) if routes is None else (pool.src[routes], pool.kind[routes])
+        )
+        src = src.astype(np.int64)
+        return np.where(kind == STOCK, src + (len(self.tables.s_ids) + len(self.tables.d_ids)), src)
+
+    def dem_rows(self, routes: IntArray | None = None) -> IntArray:
+        """The demand row of each of ``routes`` (of every route where None)."""
+        dem = self.pool.dem if routes is None else self.pool.dem[routes]
+        return dem.astype(np.int64) + len(self.tables.s_ids)
+
+    def m3_of(self, routes: IntArray | None = None) -> FloatArray:
+        """The volume per unit of the material that each of ``routes`` supplies."""
+        return self.tables.mat_m3[self.pool.mat if routes is None else self.pool.mat[routes]]
 
     def reserved_at(self, k: int, days: IntArray) -> FloatArray:
         """Volume promised in depot ``k`` outside the instance on each of ``days``."""
@@ -174,15 +193,12 @@ class _Model:
         return np.where(pos >= 0, m3[np.maximum(pos, 0)], 0.0)
 
 
-def _route_terms(tables: Tables, pool: RoutePool) -> tuple[FloatArray, IntArray, IntArray]:
-    """Objective coefficient, supply-or-stock row and demand row of each route."""
-    n_s, n_d = len(tables.s_ids), len(tables.d_ids)
+def _route_obj(tables: Tables, pool: RoutePool) -> FloatArray:
+    """Objective coefficient of each route."""
     stock = pool.kind == STOCK
     src_disposal = np.zeros(len(pool))
     src_disposal[~stock] = tables.mat_disposal[tables.s_mat[pool.src[~stock]]]
-    obj = pool.unit_cost - src_disposal - tables.mat_unmet[tables.d_mat[pool.dem]]
-    row_src = np.where(stock, n_s + n_d + pool.src, pool.src)
-    return obj, row_src, n_s + pool.dem
+    return pool.unit_cost - src_disposal - tables.mat_unmet[tables.d_mat[pool.dem]]
 
 
 def _row_qty(tables: Tables) -> IntArray:
@@ -239,12 +255,12 @@ def _build_model(
     prune: bool = True,
 ) -> _Model:
     """The model of ``pool``; ``prune`` drops the routes that can never carry units."""
-    obj, row_src, row_dem = _route_terms(tables, pool)
+    obj = _route_obj(tables, pool)
     if prune:
         useful = (pool.kind == STOCK) | (obj < 0)
         if not useful.all():
             rows = np.nonzero(useful)[0]
-            pool, obj, row_src, row_dem = pool.take(rows), obj[rows], row_src[rows], row_dem[rows]
+            pool, obj = pool.take(rows), obj[rows]
     constant = float(
         (tables.mat_disposal[tables.s_mat] * tables.s_qty).sum()
         + (tables.mat_unmet[tables.d_mat] * tables.d_qty).sum()
@@ -257,9 +273,6 @@ def _build_model(
         pool=pool,
         obj=obj,
         constant=constant,
-        row_src=row_src,
-        row_dem=row_dem,
-        m3=tables.mat_m3[pool.mat],
         cap_rhs=tables.k_capacity_m3 - stock_m3,
         stock_m3=stock_m3,
         n_base_rows=len(tables.s_ids) + len(tables.d_ids) + len(tables.i_ids),
@@ -276,17 +289,17 @@ _POOL_GROWTH = 1.25  # room for priced routes, as a multiple of the pool, when i
 def _extend_pool(model: _Model, new: RoutePool) -> IntArray:
     """Append priced depot routes to the pool; returns their pool indices.
 
-    The pool's arrays (and ``obj``, ``row_src``, ``row_dem``, ``m3``) are views of longer
-    buffers, which grow by ``_POOL_GROWTH`` when full: copying the whole pool for every
+    The pool's arrays (and ``obj``) are views of longer buffers, which grow by
+    ``_POOL_GROWTH`` when full: copying the whole pool for every
     pricing took 3 s of the workers' time at 100k listings a side with 20 depots (2.4
     million routes in the largest family, some 60,000 added each time)."""
-    obj, row_src, row_dem = _route_terms(model.tables, new)
+    obj = _route_obj(model.tables, new)
     first, n = len(model.pool), len(new)
     fields = list(RoutePool.__dataclass_fields__)
     now = [getattr(model.pool, f) for f in fields]
-    now += [model.obj, model.row_src, model.row_dem, model.m3]
+    now.append(model.obj)
     added = [getattr(new, f) for f in fields]
-    added += [obj, row_src, row_dem, model.tables.mat_m3[new.mat]]
+    added.append(obj)
     buffers = model.buffers
     if not buffers or buffers[0].size < first + n:
         size = int((first + n) * _POOL_GROWTH)
@@ -299,7 +312,7 @@ def _extend_pool(model: _Model, new: RoutePool) -> IntArray:
         buffer[first : first + n] = a
         views.append(buffer[: first + n])
     model.pool = RoutePool(*views[: len(fields)])
-    model.obj, model.row_src, model.row_dem, model.m3 = views[len(fields) :]
+    model.obj = views[len(fields)]
     return np.arange(first, first + n, dtype=np.int64)
 
 
@@ -353,7 +366,7 @@ def _spanned(
         held = np.where(
             is_stock, prefix[q_at] - prefix[total_at[depot]], prefix[q_at] - prefix[p_at]
         )
-        out[at] = model.m3[r] * held
+        out[at] = model.m3_of(r) * held
     return out
 
 
@@ -394,7 +407,8 @@ def _day_entries(
         offset = np.arange(owner.size) - np.repeat(np.cumsum(counts) - counts, counts)
         pos_parts.append(sel[owner])
         at_parts.append(first + lo[owner] + offset)
-        val_parts.append(np.where(is_stock, -model.m3[r], model.m3[r])[owner])
+        m3 = model.m3_of(r)
+        val_parts.append(np.where(is_stock, -m3, m3)[owner])
         first += on_days.size
     if not pos_parts:
         z = np.empty(0, np.int64)
@@ -422,7 +436,7 @@ def _add_columns(h: highspy.Highs, model: _Model, cols: IntArray) -> None:
         return
     cap_pos, cap_row, cap_val = _capacity_entries(model, cols)
     pos = np.concatenate([np.arange(n), np.arange(n), cap_pos])
-    rows = np.concatenate([model.row_src[cols], model.row_dem[cols], cap_row])
+    rows = np.concatenate([model.src_rows(cols), model.dem_rows(cols), cap_row])
     vals = np.concatenate([np.ones(2 * n), cap_val])
     order = np.lexsort((rows, pos))
     pos, rows, vals = pos[order], rows[order], vals[order]
@@ -444,7 +458,7 @@ def _occupancy(model: _Model, work: IntArray, x: FloatArray, k: int, days: IntAr
     pool = model.pool
     active = (x > _INT_TOL) & (pool.depot[work] == k)
     r, xv = work[active], x[active]
-    vol = model.m3[r] * xv
+    vol = model.m3_of(r) * xv
     is_stock = pool.kind[r] == STOCK
     occ: FloatArray = np.asarray(model.stock_m3[k] + model.reserved_at(k, days), dtype=np.float64)
 
@@ -473,7 +487,7 @@ def _volume_held(model: _Model, routes: IntArray, units: FloatArray, grid: IntAr
     active = units > _INT_TOL
     r = routes[active]
     on_depot = pool.depot[r] >= 0
-    r, vol = r[on_depot], (model.m3[r] * units[active])[on_depot]
+    r, vol = r[on_depot], (model.m3_of(r) * units[active])[on_depot]
     k = pool.depot[r]
     through = pool.kind[r] != STOCK
     change = np.zeros((n_k, n_g + 1))  # the last column: changes after the grid's last day
@@ -517,7 +531,8 @@ def _add_capacity_rows(
         is_stock = pool.kind[r] == STOCK
         spans = np.where(is_stock, pool.q[r] <= t, (pool.p[r] <= t) & (t < pool.q[r]))
         c = cols[spans]
-        v = np.where(is_stock[spans], -model.m3[r[spans]], model.m3[r[spans]])
+        m3 = model.m3_of(r[spans])
+        v = np.where(is_stock[spans], -m3, m3)
         starts.append(nnz)
         idx.append(c)
         vals.append(v)
@@ -543,10 +558,10 @@ def _reduced_costs(
     """Reduced cost of the pool's ``routes`` (default: all) against the current duals."""
     if routes is None:  # (the whole pool: no copies of its columns first)
         idx = np.arange(len(model.pool))
-        rc = model.obj - row_dual[model.row_src] - row_dual[model.row_dem]
+        rc = model.obj - row_dual[model.src_rows()] - row_dual[model.dem_rows()]
     else:
         idx = routes
-        rc = model.obj[idx] - row_dual[model.row_src[idx]] - row_dual[model.row_dem[idx]]
+        rc = model.obj[idx] - row_dual[model.src_rows(idx)] - row_dual[model.dem_rows(idx)]
     rc -= _spanned(model, idx, _depot_day_duals(model, row_dual))
     return rc
 
@@ -652,7 +667,7 @@ class _Generation:
             work = (
                 np.union1d(
                     _cheapest_per(pool.dem, model.obj, all_routes, _INIT_PER_DEMAND),
-                    _cheapest_per(model.row_src, model.obj, all_routes, _INIT_PER_SUPPLY),
+                    _cheapest_per(model.src_rows(), model.obj, all_routes, _INIT_PER_SUPPLY),
                 )
                 if column_generation
                 else all_routes
@@ -752,7 +767,7 @@ class _Generation:
                 improving = np.concatenate([improving, new_idx[rc[new_idx] < -tol]])
         entering = np.union1d(
             _cheapest_per(model.pool.dem, rc, improving, _ENTER_PER_ROW),
-            _cheapest_per(model.row_src, rc, improving, _ENTER_PER_ROW),
+            _cheapest_per(model.src_rows(), rc, improving, _ENTER_PER_ROW),
         )
         self.priced = _Pricing(listed, rc[listed], transfer_floor, duals)
         return entering, int(improving.size)
@@ -847,7 +862,7 @@ def _improvement_bound(
     z = n_rows
     nodes = n_rows + 1
     # arcs that leave a supply row, arcs that enter a demand row, and arcs between chain nodes
-    out_s, out_t, out_c = [model.row_src[routes]], [model.row_dem[routes]], [rc]
+    out_s, out_t, out_c = [model.src_rows(routes)], [model.dem_rows(routes)], [rc]
     into_s, into_t, into_c = [np.empty(0, np.int64)], [np.empty(0, np.int64)], [np.empty(0)]
     chain_s, chain_t = [np.empty(0, np.int64)], [np.empty(0, np.int64)]
     for group, a, b in chains:
@@ -881,7 +896,7 @@ def _improvement_bound(
     starts_in, ends_in = np.concatenate(into_s), np.concatenate(into_t)
     # a demand's best transfer comes off every route into it (on the chains' exits: above)
     cost_out = np.concatenate(out_c)
-    cost_out[: routes.size] -= floor[model.row_dem[routes]]
+    cost_out[: routes.size] -= floor[model.dem_rows(routes)]
     cost_in = np.concatenate(into_c)
     if starts_out.size == 0:  # nothing but the transfers
         return min(float(qty @ floor), 0.0)
@@ -1206,8 +1221,8 @@ def _left_per_row(model: _Model, routes: IntArray, units: npt.ArrayLike) -> IntA
     unsent (supply and stock) or unmet (demand)."""
     n_rows = model.n_base_rows
     left = _row_qty(model.tables)
-    left -= np.bincount(model.row_src[routes], units, n_rows).astype(np.int64)
-    left -= np.bincount(model.row_dem[routes], units, n_rows).astype(np.int64)
+    left -= np.bincount(model.src_rows(routes), units, n_rows).astype(np.int64)
+    left -= np.bincount(model.dem_rows(routes), units, n_rows).astype(np.int64)
     return left
 
 
@@ -2667,7 +2682,7 @@ class _FlowNetwork:
         n_s, n_d = len(tables.s_ids), len(tables.d_ids)
         n_rows = model.n_base_rows
         self.routes = routes
-        self.src, self.dem = model.row_src[routes], model.row_dem[routes]
+        self.src, self.dem = model.src_rows(routes), model.dem_rows(routes)
         z = n_rows
         self.senders = np.concatenate([np.arange(n_s), np.arange(n_s + n_d, n_rows)])
         self.receivers = np.arange(n_s, n_s + n_d)
@@ -2764,8 +2779,8 @@ def _round_mix(
     x = np.floor(mix + _INT_TOL).astype(np.int64)
     stock = np.nonzero((pool.kind == STOCK) & (mix > _INT_TOL))[0]
     if stock.size:
-        stock = stock[np.lexsort((pool.q[stock], model.row_src[stock]))]
-        item = model.row_src[stock]
+        stock = stock[np.lexsort((pool.q[stock], model.src_rows(stock)))]
+        item = model.src_rows(stock)
         cum = np.cumsum(mix[stock])
         first = np.r_[True, item[1:] != item[:-1]]
         start = np.maximum.accumulate(np.where(first, np.arange(stock.size), 0))
@@ -2775,9 +2790,10 @@ def _round_mix(
         x[stock] = gone - np.where(first, 0, np.r_[0, gone[:-1]])
     qty = _row_qty(tables)
     carrying = np.nonzero(x > 0)[0]
-    received = np.bincount(model.row_dem[carrying], x[carrying], n_rows).astype(np.int64)
+    carrying_to = model.dem_rows(carrying)
+    received = np.bincount(carrying_to, x[carrying], n_rows).astype(np.int64)
     for d in np.nonzero(received > qty)[0].tolist():
-        routes = carrying[model.row_dem[carrying] == d]
+        routes = carrying[carrying_to == d]
         excess = int(received[d] - qty[d])
         for r in routes[np.argsort(-model.obj[routes], kind="stable")].tolist():
             back = min(excess, int(x[r]))
@@ -2813,8 +2829,8 @@ def _match_what_is_left(
         sent = _transport_flow(model, direct, model.obj[direct], left, to_z).flow[: direct.size]
         x[direct] += sent
         on = sent > 0
-        np.subtract.at(left, model.row_src[direct[on]], sent[on])
-        np.subtract.at(left, model.row_dem[direct[on]], sent[on])
+        np.subtract.at(left, model.src_rows(direct[on]), sent[on])
+        np.subtract.at(left, model.dem_rows(direct[on]), sent[on])
     _store_what_is_left(model, work, x, left, grid, free)
 
 
@@ -2836,7 +2852,7 @@ def _rows_within_room(
     (:func:`_day_entries`, the day as ``depot * grid.size + day``)."""
     from scipy.sparse import coo_matrix
 
-    rows = np.unique(np.concatenate([model.row_src[r], model.row_dem[r]]))
+    rows = np.unique(np.concatenate([model.src_rows(r), model.dem_rows(r)]))
     pos, cell, m3 = _day_entries(model, r, [grid] * free.shape[0])
     most = np.bincount(cell, m3 * np.where(m3 > 0, upper[pos], lower[pos]), free.size)
     binding = np.nonzero(most > free.ravel() + tol)[0]
@@ -2847,8 +2863,8 @@ def _rows_within_room(
             (
                 np.concatenate(
                     [
-                        np.searchsorted(rows, model.row_src[r]),
-                        np.searchsorted(rows, model.row_dem[r]),
+                        np.searchsorted(rows, model.src_rows(r)),
+                        np.searchsorted(rows, model.dem_rows(r)),
                         rows.size + np.searchsorted(binding, cell[on]),
                     ]
                 ),
@@ -2932,11 +2948,11 @@ def _store_what_is_left(
 
     pool = model.pool
     r = work[(pool.kind[work] == DEPOT) & (pool.q[work] > pool.p[work])]
-    r = r[(left[model.row_src[r]] > 0) & (left[model.row_dem[r]] > 0) & (model.obj[r] < 0)]
+    r = r[(left[model.src_rows(r)] > 0) & (left[model.dem_rows(r)] > 0) & (model.obj[r] < 0)]
     if r.size == 0:
         return
     # a depot day binds only where what could come in is more than its free room
-    most = np.minimum(left[model.row_src[r]], left[model.row_dem[r]]).astype(np.float64)
+    most = np.minimum(left[model.src_rows(r)], left[model.dem_rows(r)]).astype(np.float64)
     matrix, limit, (pos, cell, m3) = _rows_within_room(
         model, r, np.zeros(r.size), most, left, grid, free, _room_tol(free)
     )
@@ -2945,8 +2961,8 @@ def _store_what_is_left(
         return
     units = np.floor(np.asarray(res.x) + _INT_TOL).astype(np.int64)
     x[r] += units
-    np.subtract.at(left, model.row_src[r], units)
-    np.subtract.at(left, model.row_dem[r], units)
+    np.subtract.at(left, model.src_rows(r), units)
+    np.subtract.at(left, model.dem_rows(r), units)
     np.subtract.at(free, np.unravel_index(cell, free.shape), units[pos] * m3)
 
 
@@ -2972,7 +2988,7 @@ def _fit_storage(model: _Model, x: IntArray, grid: IntArray, room: FloatArray) -
     tol = _room_tol(room)
     for k in np.nonzero((free < -tol).any(axis=1))[0].tolist():
         on_k = np.nonzero((x > 0) & (pool.depot == k) & (pool.kind == DEPOT) & (pool.q > pool.p))[0]
-        held = model.m3[on_k] * (pool.q[on_k] - pool.p[on_k])
+        held = model.m3_of(on_k) * (pool.q[on_k] - pool.p[on_k])
         on_k = on_k[np.argsort(-model.obj[on_k] / held, kind="stable")]  # least saving first
         lo, hi = np.searchsorted(grid, pool.p[on_k]), np.searchsorted(grid, pool.q[on_k])
         row = free[k]
@@ -2980,7 +2996,7 @@ def _fit_storage(model: _Model, x: IntArray, grid: IntArray, room: FloatArray) -
             over = -row[a:b].min(initial=0.0)
             if over <= tol:
                 continue
-            m3 = float(model.m3[r])
+            m3 = float(model.tables.mat_m3[pool.mat[r]])
             out = min(int(x[r]), int(np.ceil(over / m3 - _INT_TOL)))
             x[r] -= out
             row[a:b] += out * m3
@@ -2999,15 +3015,21 @@ def _round_storage_up(
     down = np.nonzero((pool.kind == DEPOT) & (pool.q > pool.p) & (mix - x > _INT_TOL))[0]
     if down.size == 0:
         return
-    held = model.m3[down] * (pool.q[down] - pool.p[down])
+    held = model.m3_of(down) * (pool.q[down] - pool.p[down])
     down = down[np.argsort(model.obj[down] / held, kind="stable")]  # most saving first
     lo = np.searchsorted(grid, pool.p[down])
     hi = np.searchsorted(grid, pool.q[down])
     tol = _room_tol(free)
-    for r, k, a, b in zip(
-        down.tolist(), pool.depot[down].tolist(), lo.tolist(), hi.tolist(), strict=True
+    for r, k, a, b, s, d, m3 in zip(
+        down.tolist(),
+        pool.depot[down].tolist(),
+        lo.tolist(),
+        hi.tolist(),
+        model.src_rows(down).tolist(),
+        model.dem_rows(down).tolist(),
+        model.m3_of(down).tolist(),
+        strict=True,
     ):
-        s, d, m3 = model.row_src[r], model.row_dem[r], model.m3[r]
         if left[s] >= 1 and left[d] >= 1 and (free[k, a:b] >= m3 - tol).all():
             x[r] += 1
             left[s] -= 1
@@ -3171,9 +3193,6 @@ class _SearchAroundMix:
             model,
             pool=model.pool.take(routes),
             obj=model.obj[routes],
-            row_src=model.row_src[routes],
-            row_dem=model.row_dem[routes],
-            m3=model.m3[routes],
             cap_days=[],
             cap_rows=[],
             pricer=None,
@@ -3306,7 +3325,7 @@ class _LocalFamilies:
         units = x[used].astype(np.float64)
         pool = model.pool
         stored = (pool.kind[used] == DEPOT) & (pool.q[used] > pool.p[used])
-        held = model.m3[used] * (pool.q[used] - pool.p[used])
+        held = model.m3_of(used) * (pool.q[used] - pool.p[used])
         rate = np.where(stored, -model.obj[used] / np.maximum(held, 1e-12), np.inf)
         levels = np.quantile(rate[stored], _FIRST_LEVELS) if stored.any() else []
         self.columns[n] = [(used, units)]
@@ -3465,13 +3484,13 @@ class _LocalFamilies:
         carrying = np.nonzero(floor > 0)[0]
         left = _left_per_row(model, carrying, floor[carrying])
         r = np.nonzero((mix - floor > _INT_TOL) & (model.pool.kind != DIRECT))[0]
-        rows = np.unique(np.concatenate([model.row_src[r], model.row_dem[r]]))
+        rows = np.unique(np.concatenate([model.src_rows(r), model.dem_rows(r)]))
         pos, cell, m3 = _day_entries(model, r, [self.grid] * len(model.tables.k_ids))
         return _MixPiece(
             routes=r,
             cost=model.obj[r],
-            src=np.searchsorted(rows, model.row_src[r]),
-            dem=np.searchsorted(rows, model.row_dem[r]),
+            src=np.searchsorted(rows, model.src_rows(r)),
+            dem=np.searchsorted(rows, model.dem_rows(r)),
             left=left[rows].astype(np.float64),
             pos=pos,
             cell=cell,

@@ -194,8 +194,8 @@ def test_how_far_below_a_working_set_the_optimum_may_lie_is_the_relaxation_of_it
     n_s, n_d = len(tables.s_ids), len(tables.d_ids)
     qty = _row_qty(tables).astype(np.float64)
     # every column: (its supply row or -1, its demand row, its reduced cost)
-    src = [model.row_src[priced.listed]]
-    dem = [model.row_dem[priced.listed]]
+    src = [model.src_rows(priced.listed)]
+    dem = [model.dem_rows(priced.listed)]
     cost = [priced.rc]
     stored = 0
     if model.pricer is not None:
@@ -575,7 +575,7 @@ def test_the_volume_a_route_holds_is_priced_over_exactly_the_days_it_holds_it(
     q = p + rng.integers(0, 20, n_routes)
     m3 = rng.random(n_routes) + 0.1
     pool = SimpleNamespace(kind=kind, depot=depot, p=p, q=q)
-    model = SimpleNamespace(pool=pool, m3=m3)
+    model = SimpleNamespace(pool=pool, m3_of=lambda routes: m3[routes])
     idx = rng.permutation(n_routes)[:200]
     got = matcher.solve._spanned(model, idx, day_prefix)  # type: ignore[arg-type]
     for r, value in zip(idx.tolist(), got.tolist(), strict=True):
@@ -840,8 +840,8 @@ def test_each_family_part_of_the_master_mix_in_whole_units_keeps_its_rows_and_ro
         tables = self.solvers[n].model.tables
         part = _build_model(tables, answer.pool, None, prune=False)  # the answer's routes
         n_rows = part.n_base_rows
-        sent = np.bincount(part.row_src, answer.x, n_rows)
-        sent += np.bincount(part.row_dem, answer.x, n_rows)
+        sent = np.bincount(part.src_rows(), answer.x, n_rows)
+        sent += np.bincount(part.dem_rows(), answer.x, n_rows)
         assert (answer.x > 0).all()
         assert (sent <= _row_qty(tables)).all()
         assert (_held_by(part, answer.x, self.grid) <= room + 1e-6).all()
