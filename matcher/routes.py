@@ -143,7 +143,7 @@ class Tables:
 
     def penalty(self, supplied: IntArray, demanded: IntArray) -> tuple[BoolArray, FloatArray]:
         """Whether each supplied material may stand in for the demanded one, and at what penalty."""
-        keys = supplied * self.n_materials + demanded
+        keys = supplied.astype(np.int64) * self.n_materials + demanded
         if self.n_materials <= _DENSE_PENALTY_MATERIALS:
             found = self._dense_penalty()[keys]
             ok = ~np.isnan(found)
@@ -398,7 +398,7 @@ def requirements_met(
     return ok
 
 
-_NARROW_FIELDS = ("depot", "p", "q", "mat")  # RoutePool fields held in 32 bits
+_NARROW_FIELDS = ("src", "dem", "depot", "p", "q", "mat")  # RoutePool fields held in 32 bits
 
 
 @dataclass
@@ -422,11 +422,11 @@ class RoutePool:
     mat: IntArray
 
     def __post_init__(self) -> None:
-        # Days, depots and materials fit 32 bits (days are ordinals, under 4 million), and a
-        # pool at 100k listings a side holds 21M routes: 16 bytes less a route is 0.3 GB.
-        # Indices into rows (``src``, ``dem``) stay 64-bit, as products of them make keys.
-        # (The arrays are still typed IntArray: every use indexes, compares or subtracts them,
-        # or widens them with a 64-bit operand.)
+        # Listing indices, days, depots and materials fit 32 bits (days are ordinals, under
+        # 4 million), and the pools at 100k listings a side hold 23M routes: 24 bytes less a
+        # route is 0.55 GB.  (The arrays are still typed IntArray: every use indexes, compares
+        # or subtracts them, or widens them to 64 bits first where it multiplies, as keys and
+        # the model's row numbers do.)
         for name in _NARROW_FIELDS:
             setattr(self, name, cast(IntArray, np.asarray(getattr(self, name), np.int32)))
 

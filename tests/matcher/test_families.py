@@ -431,11 +431,11 @@ def test_the_volume_held_on_every_depot_at_once_is_what_each_depot_holds_on_its_
     assert {-1, DEPOT, STOCK} <= kinds  # direct routes, routes through a depot, and stock
 
 
-def test_route_pools_hold_days_depots_and_materials_in_32_bits_and_grow_in_place() -> None:
-    """A family's pool keeps its days, depots and materials as 32-bit integers (the same
-    values), whether built, taken, joined or grown by the pricer, and grows as views of its
-    buffers, not copies."""
-    from matcher.routes import _NARROW_FIELDS, RoutePool
+def test_route_pools_hold_listings_days_depots_and_materials_in_32_bits_and_grow_in_place() -> None:
+    """A family's pool keeps its supply, stock and demand indices, days, depots and materials
+    as 32-bit integers (the same values), whether built, taken, joined or grown by the pricer,
+    and grows as views of its buffers, not copies; the rows they stand for come out 64-bit."""
+    from matcher.routes import _NARROW_FIELDS, STOCK, RoutePool
     from matcher.solve import _extend_pool
 
     local, n, grid = _largest_family()
@@ -455,6 +455,27 @@ def test_route_pools_hold_days_depots_and_materials_in_32_bits_and_grow_in_place
         assert (getattr(grown, f)[:grown_from] == wide[f]).all()
         assert (getattr(grown, f)[added] == wide[f][some]).all()
     assert wide["p"].min() > 700_000 and (wide["depot"] >= -1).all()  # ordinals; -1: direct
+    assert set(_NARROW_FIELDS) >= {"src", "dem"}
+    # the rows that routes leave and enter, in 64 bits: a supply of the route's material, or
+    # a stock item of it, then a demand
+    kinds: set[int] = set()
+    for m in local.parts:
+        if m != n:
+            local.first(m, grid)
+        family = local.solvers[m].model
+        tables, kind = family.tables, family.pool.kind
+        n_s, n_d = len(tables.s_ids), len(tables.d_ids)
+        src, dem = family.src_rows(), family.dem_rows()
+        assert src.dtype == dem.dtype == np.int64
+        stock = kind == STOCK
+        kinds |= set(kind.tolist())
+        assert (tables.s_mat[src[~stock]] == family.pool.mat[~stock]).all()
+        assert (tables.i_mat[src[stock] - n_s - n_d] == family.pool.mat[stock]).all()
+        assert ((dem >= n_s) & (dem < n_s + n_d)).all()
+        some_rows = np.arange(0, len(kind), 5)
+        assert (family.src_rows(some_rows) == src[some_rows]).all()
+        assert (family.dem_rows(some_rows) == dem[some_rows]).all()
+    assert STOCK in kinds
     fields = list(RoutePool.__dataclass_fields__)
     for f, buffer in zip(fields, model.buffers, strict=False):
         assert np.shares_memory(getattr(grown, f), buffer), f
