@@ -7,6 +7,7 @@ to 0 so that small generated instances take the parallel path.
 
 from __future__ import annotations
 
+import os
 import pickle
 from collections.abc import Callable
 from functools import cache
@@ -205,8 +206,15 @@ def test_family_workers_give_back_freed_memory_and_stop_before_the_result_is_bui
         with trims.open("a") as out:
             out.write("trim\n")
 
+    mapped = tmp_path / "mapped"
+
+    def keep_mapped() -> None:
+        with mapped.open("a") as out:
+            out.write(f"{os.getpid()}\n")
+
     monkeypatch.setattr(matcher.solve, "_ask", asking)
     monkeypatch.setattr(matcher.solve, "_give_back_freed_memory", trim)
+    monkeypatch.setattr(matcher.solve, "_keep_large_blocks_mapped", keep_mapped)
     workers: list[matcher.solve._InWorkers] = []
     start = matcher.solve._InWorkers.__init__
 
@@ -232,8 +240,59 @@ def test_family_workers_give_back_freed_memory_and_stop_before_the_result_is_bui
     heavy = [name for name in names if name in matcher.solve._HEAVY_REQUESTS]
     assert "first" in heavy and len(heavy) < len(names)  # both kinds were asked
     assert len(trims.read_text().split()) == len(heavy)
+    # the coordinating process (this one) keeps its large blocks mapped, once; no worker does
+    assert mapped.read_text().split() == [str(os.getpid())]
     workers[0].close()  # again: nothing left to stop
     check_result(instance, together)
+
+
+_MAPPED_BLOCK_PROBE = """
+import ctypes, sys
+import numpy as np
+import matcher.solve
+
+class MallInfo2(ctypes.Structure):
+    _fields_ = [(name, ctypes.c_size_t) for name in (
+        "arena", "ordblks", "smblks", "hblks", "hblkhd", "usmblks", "fsmblks", "uordblks",
+        "fordblks", "keepcost")]
+
+libc = ctypes.CDLL("libc.so.6")
+libc.mallinfo2.restype = MallInfo2
+if sys.argv[1] == "keep":
+    matcher.solve._keep_large_blocks_mapped()
+# glibc maps a block only where the heap has no free chunk that holds it: fill those first
+filler = []
+for _ in range(20_000):  # (at most 640 MB)
+    if libc.mallinfo2().fordblks <= 64 << 10:
+        break
+    filler.append(np.ones(32 << 10, np.uint8))
+big = np.ones(4 << 20, np.uint8)  # mapped on its own, then unmapped
+del big
+before = libc.mallinfo2().hblkhd
+block = np.ones(200 << 10, np.uint8)
+print(libc.mallinfo2().hblkhd - before)
+"""
+
+
+def test_the_coordinating_process_keeps_large_blocks_mapped_after_larger_ones_were_freed() -> None:
+    """glibc maps a block of 128 KiB or more on its own, until a larger mapped block is freed:
+    it then raises that threshold and takes later blocks from the heap, where what is freed
+    stays between the blocks that live on.  With :func:`_keep_large_blocks_mapped` a block of
+    200 KiB after a freed 4 MiB one is still mapped on its own; without, it is not."""
+    import subprocess
+    import sys
+
+    def mapped_bytes(how: str) -> int:
+        out = subprocess.run(
+            [sys.executable, "-c", _MAPPED_BLOCK_PROBE, how],
+            capture_output=True,
+            text=True,
+            check=True,
+        )
+        return int(out.stdout)
+
+    assert mapped_bytes("keep") >= 200 << 10
+    assert mapped_bytes("default") == 0
 
 
 class _Conn:
