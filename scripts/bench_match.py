@@ -24,8 +24,10 @@ runs what ``materialmatch match`` runs: :func:`matcher.io.load_instance` on the 
   routes and solve times are summed over the parts: work done, not wall time;
 - ``peak MiB``: the child's peak resident memory, or where larger, that of the child and its
   own worker processes together (``match`` solves independent parts in worker processes;
-  the orchestrator samples the process tree's resident memory every 0.1 s, counting pages a
-  forked worker shares with its parent twice, so this errs high).  The child's own is read
+  every 0.2 s the orchestrator sums the process tree's proportional set sizes, ``Pss`` in
+  ``/proc/<pid>/smaps_rollup``, in which a page that a forked worker shares with its parent
+  counts once, not in each; until 2026-12-06 it summed resident memory, which counted such
+  pages twice and read 0.4-0.5 GB high at 100k listings a side).  The child's own is read
   from ``VmHWM`` in
   ``/proc/self/status`` rather than ``getrusage(RUSAGE_SELF).ru_maxrss``: on Linux the latter
   carries the *parent's* high-water mark into a child across fork and exec (a 500 MiB parent
@@ -254,28 +256,34 @@ def _vm_hwm_mib(pid: int) -> float | None:
     return int(found.group(1)) / 1024 if found else None
 
 
-def _tree_rss_mib(pid: int) -> float:
-    """Resident memory of ``pid`` and all its descendants now (0 where /proc is missing).
-
-    Pages a forked worker still shares with its parent count in both, so this errs high."""
+def _tree_memory_mib(pid: int) -> float:
+    """Memory of ``pid`` and all its descendants now: the sum of their proportional set sizes
+    (``Pss`` in ``/proc/<pid>/smaps_rollup``), in which a page that a forked worker still
+    shares with its parent counts once, split between them; resident memory (``VmRSS``, which
+    counts such a page in each) where a process has no ``smaps_rollup``; 0 where /proc is
+    missing."""
     total_kb, todo = 0, [pid]
     while todo:
         p = todo.pop()
         try:
-            status = Path(f"/proc/{p}/status").read_text()
             for task in Path(f"/proc/{p}/task").iterdir():
                 todo.extend(int(c) for c in (task / "children").read_text().split())
+            try:
+                found = re.search(
+                    r"^Pss:\s+(\d+)\s+kB", Path(f"/proc/{p}/smaps_rollup").read_text(), re.M
+                )
+            except OSError:
+                found = re.search(r"VmRSS:\s+(\d+)\s+kB", Path(f"/proc/{p}/status").read_text())
         except OSError:
             continue
-        found = re.search(r"VmRSS:\s+(\d+)\s+kB", status)
         total_kb += int(found.group(1)) if found else 0
     return total_kb / 1024
 
 
 def _sample_tree(pid: int, peak: list[float], stop: threading.Event) -> None:
-    """Keep in ``peak[0]`` the largest resident memory of the process tree seen, every 0.1 s."""
-    while not stop.wait(0.1):
-        peak[0] = max(peak[0], _tree_rss_mib(pid))
+    """Keep in ``peak[0]`` the most memory the process tree held at once, every 0.2 s."""
+    while not stop.wait(0.2):
+        peak[0] = max(peak[0], _tree_memory_mib(pid))
 
 
 def _forward(stream: Any, tail: collections.deque[str]) -> None:
