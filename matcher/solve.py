@@ -567,20 +567,20 @@ def _reduced_costs(
 
 
 def _cheapest_per(group: IntArray, key: FloatArray, candidates: IntArray, n: int) -> IntArray:
-    """Up to ``n`` candidates with the smallest ``key`` for each value of ``group`` (ties go
-    to the earlier candidate), in the order of their group, then key."""
+    """Up to ``n`` candidates with the smallest ``key`` for each value of ``group`` (both given
+    per candidate; ties go to the earlier candidate), in the order of their group, then key."""
     if candidates.size == 0:
         return candidates
     if candidates.size > _CHEAPEST_SORT_MAX:
         # sort only what could be chosen (100k x 20 depots: 19 s of the workers' time went to
         # sorting millions of improving routes by demand and reduced cost, for two each)
-        candidates = candidates[_among_nth_least(group[candidates], key[candidates], n)]
-    order = np.lexsort((key[candidates], group[candidates]))
-    c = candidates[order]
-    g = group[c]
+        keep = _among_nth_least(group, key, n)
+        group, key, candidates = group[keep], key[keep], candidates[keep]
+    order = np.lexsort((key, group))
+    g = group[order]
     first = np.searchsorted(g, g, "left")
-    rank = np.arange(c.size) - first
-    return c[rank < n]
+    rank = np.arange(g.size) - first
+    return candidates[order][rank < n]
 
 
 def _among_nth_least(group: IntArray, key: FloatArray, n: int) -> BoolArray:
@@ -765,9 +765,10 @@ class _Generation:
                 self.in_work = np.concatenate([self.in_work, np.zeros(new_idx.size, bool)])
                 rc = np.concatenate([rc, _reduced_costs(model, row_dual, new_idx)])
                 improving = np.concatenate([improving, new_idx[rc[new_idx] < -tol]])
+        improving_rc = rc[improving]  # (the rows of the improving routes only)
         entering = np.union1d(
-            _cheapest_per(model.pool.dem, rc, improving, _ENTER_PER_ROW),
-            _cheapest_per(model.src_rows(), rc, improving, _ENTER_PER_ROW),
+            _cheapest_per(model.pool.dem[improving], improving_rc, improving, _ENTER_PER_ROW),
+            _cheapest_per(model.src_rows(improving), improving_rc, improving, _ENTER_PER_ROW),
         )
         self.priced = _Pricing(listed, rc[listed], transfer_floor, duals)
         return entering, int(improving.size)
@@ -2789,8 +2790,9 @@ def _round_mix(
     x = np.floor(mix + _INT_TOL).astype(np.int64)
     stock = np.nonzero((pool.kind == STOCK) & (mix > _INT_TOL))[0]
     if stock.size:
-        stock = stock[np.lexsort((pool.q[stock], model.src_rows(stock)))]
         item = model.src_rows(stock)
+        order = np.lexsort((pool.q[stock], item))
+        stock, item = stock[order], item[order]
         cum = np.cumsum(mix[stock])
         first = np.r_[True, item[1:] != item[:-1]]
         start = np.maximum.accumulate(np.where(first, np.arange(stock.size), 0))
@@ -2862,7 +2864,8 @@ def _rows_within_room(
     (:func:`_day_entries`, the day as ``depot * grid.size + day``)."""
     from scipy.sparse import coo_matrix
 
-    rows = np.unique(np.concatenate([model.src_rows(r), model.dem_rows(r)]))
+    src, dem = model.src_rows(r), model.dem_rows(r)
+    rows = np.unique(np.concatenate([src, dem]))
     pos, cell, m3 = _day_entries(model, r, [grid] * free.shape[0])
     most = np.bincount(cell, m3 * np.where(m3 > 0, upper[pos], lower[pos]), free.size)
     binding = np.nonzero(most > free.ravel() + tol)[0]
@@ -2873,8 +2876,8 @@ def _rows_within_room(
             (
                 np.concatenate(
                     [
-                        np.searchsorted(rows, model.src_rows(r)),
-                        np.searchsorted(rows, model.dem_rows(r)),
+                        np.searchsorted(rows, src),
+                        np.searchsorted(rows, dem),
                         rows.size + np.searchsorted(binding, cell[on]),
                     ]
                 ),
@@ -2958,11 +2961,13 @@ def _store_what_is_left(
 
     pool = model.pool
     r = work[(pool.kind[work] == DEPOT) & (pool.q[work] > pool.p[work])]
-    r = r[(left[model.src_rows(r)] > 0) & (left[model.dem_rows(r)] > 0) & (model.obj[r] < 0)]
+    src, dem = model.src_rows(r), model.dem_rows(r)
+    keep = (left[src] > 0) & (left[dem] > 0) & (model.obj[r] < 0)
+    r, src, dem = r[keep], src[keep], dem[keep]
     if r.size == 0:
         return
     # a depot day binds only where what could come in is more than its free room
-    most = np.minimum(left[model.src_rows(r)], left[model.dem_rows(r)]).astype(np.float64)
+    most = np.minimum(left[src], left[dem]).astype(np.float64)
     matrix, limit, (pos, cell, m3) = _rows_within_room(
         model, r, np.zeros(r.size), most, left, grid, free, _room_tol(free)
     )
@@ -2971,8 +2976,8 @@ def _store_what_is_left(
         return
     units = np.floor(np.asarray(res.x) + _INT_TOL).astype(np.int64)
     x[r] += units
-    np.subtract.at(left, model.src_rows(r), units)
-    np.subtract.at(left, model.dem_rows(r), units)
+    np.subtract.at(left, src, units)
+    np.subtract.at(left, dem, units)
     np.subtract.at(free, np.unravel_index(cell, free.shape), units[pos] * m3)
 
 
@@ -3494,13 +3499,14 @@ class _LocalFamilies:
         carrying = np.nonzero(floor > 0)[0]
         left = _left_per_row(model, carrying, floor[carrying])
         r = np.nonzero((mix - floor > _INT_TOL) & (model.pool.kind != DIRECT))[0]
-        rows = np.unique(np.concatenate([model.src_rows(r), model.dem_rows(r)]))
+        src, dem = model.src_rows(r), model.dem_rows(r)
+        rows = np.unique(np.concatenate([src, dem]))
         pos, cell, m3 = _day_entries(model, r, [self.grid] * len(model.tables.k_ids))
         return _MixPiece(
             routes=r,
             cost=model.obj[r],
-            src=np.searchsorted(rows, model.src_rows(r)),
-            dem=np.searchsorted(rows, model.dem_rows(r)),
+            src=np.searchsorted(rows, src),
+            dem=np.searchsorted(rows, dem),
             left=left[rows].astype(np.float64),
             pos=pos,
             cell=cell,

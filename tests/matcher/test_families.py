@@ -555,7 +555,7 @@ def test_the_routes_that_enter_are_the_cheapest_of_each_row_narrowed_down_or_not
     key[rng.random(size) < 0.02] = np.inf
     candidates = np.sort(rng.choice(size, size=1_500, replace=False))
     for n in (1, 2, 4):
-        got = matcher.solve._cheapest_per(group, key, candidates, n)
+        got = matcher.solve._cheapest_per(group[candidates], key[candidates], candidates, n)
         by_group: dict[int, list[tuple[float, int, int]]] = {}
         for pos, c in enumerate(candidates.tolist()):
             by_group.setdefault(int(group[c]), []).append((float(key[c]), pos, c))
