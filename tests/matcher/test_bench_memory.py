@@ -7,7 +7,6 @@ import os
 import signal
 import subprocess
 import sys
-import time
 
 from scripts.bench_match import _tree_memory_mib
 
@@ -43,8 +42,8 @@ def test_a_forked_worker_s_shared_pages_count_once_in_the_tree_s_memory() -> Non
         [sys.executable, "-c", _TREE], stdout=subprocess.PIPE, text=True, start_new_session=True
     )
     try:
+        # (the child is forked before the parent prints)
         assert proc.stdout is not None and proc.stdout.readline().strip() == "ready"
-        time.sleep(0.2)  # (the child is forked before the parent prints)
         resident = _resident_mib(proc.pid)
         held = _tree_memory_mib(proc.pid)
     finally:
