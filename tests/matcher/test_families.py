@@ -630,9 +630,9 @@ def test_the_network_goes_on_from_its_last_tree_when_only_the_prices_change(
     prices_seed: int,
 ) -> None:
     """A family's LEMON graph is kept while its working routes stay the same: new prices
-    change only its costs, and the network simplex goes on from its last tree (a warm start),
-    to the optimum that a graph built afresh finds, with duals that price every working
-    route at no less than the tolerance."""
+    change only its costs, and the network simplex goes on from its last tree (a warm start,
+    by another pivot rule), to the optimum that a graph built afresh finds, with duals that
+    price every working route at no less than the tolerance."""
     local, n, prices = _priced_family(prices_seed)
     gen = local.solvers[n]
     matcher.solve._set_prices(gen, local.grid, prices)
@@ -649,8 +649,11 @@ def test_the_network_goes_on_from_its_last_tree_when_only_the_prices_change(
     cost = matcher.solve._column_costs(gen.model, gen.work)
     to_z = matcher.solve._priced_leftover_costs(gen.model)
     cold = matcher.solve._FlowNetwork(gen.model, gen.work, matcher.solve._row_qty(gen.model.tables))
+    assert cold.graph.pivot_rule() == "block_search"  # from nothing: LEMON's default
     fresh = cold.solve(cost, to_z)
     assert cold.graph.warm_start_count() == 0
+    # the solves that go on from a tree pick their entering arcs from a candidate list
+    assert network.graph.pivot_rule() == cold.graph.pivot_rule() == "candidate_list"
     assert int(fresh.flow @ fresh.arc_cost) == network.graph.total_cost()
     assert float(cost @ found.x) == pytest.approx(
         float(cost @ fresh.flow[: gen.work.size]), abs=found.error
