@@ -1582,6 +1582,11 @@ _FULL_ROUND_SOLVES = 1
 # 4.7 s, against 0.331 / 0.171 % in 5.3 / 4.6 s.
 _PRICE_SMOOTHING = 0.7
 _MASTER_SLACK_EUR = 1e4  # per m3 and day over capacity in the master: a safety net only
+# Solves after which the master drops the row of a depot day that has had no price and spare
+# room all along (:class:`_Master`).  Replayed on the 41 master solves of 100k x 20 depots
+# seed 3 (2,099 columns), the solves took 5.0 s at 3 (180 rows at the end), 6.0 s at 10 (313),
+# 7.8 s without dropping any (621), and 16.4 s with a chain of rows over every day (8,740).
+_MASTER_ROW_IDLE = 3
 # Quantiles of the saving per m3 and day held at which a family's first columns cut off its
 # storage routes (see :meth:`_LocalFamilies.first`).  At 30k listings a side with 20 depots the
 # master started 7 % above the bound with all-or-nothing columns, and took six rounds of pricing
@@ -1670,17 +1675,19 @@ class _Master:
     """The Dantzig-Wolfe master: per family, a convex combination of its columns, such that
     the depots' volume fits on every day of the grid, at least cost.
 
-    Each depot has a chain of rows, one per grid day, that follows what it holds from day to
-    day: ``held(d) - held(d - 1) = sum over columns of weight * (volume(d) - volume(d - 1))``,
-    with ``held(d)`` at most the room (its upper bound).  A column then has an entry only on
-    the days its volume changes, where a row per day of the volume held has one on every day
-    its stock stays (100k listings a side with 20 depots: 0.46 against 4.9 million entries
-    after 20 rounds).  The price of a depot day is what one more m3 of room there would
-    save: minus the reduced cost of its ``held``.  An overfill column per day, at
-    ``_MASTER_SLACK_EUR`` per m3 and day, keeps the master feasible whatever the columns;
-    the families' depot-free columns make it unnecessary.  The master only grows, so one
-    HiGHS model goes on from its last basis.
-    """
+    Few depot days bind (100k listings a side with 20 depots, seed 3: 83 of 8,740 at the end
+    of the pricing), so the master has a row only for days that its solutions overfilled:
+    ``sum over columns of weight * volume(day) <= room(day)``.  A solve goes on until its
+    solution fits every day of the grid, each time adding a row for the day each depot
+    overfills most (``_overfilled``); a row whose day has had no price and spare room for
+    ``_MASTER_ROW_IDLE`` solves goes (it comes back if that day overfills again).  The solution
+    is then that of the master with a row for every day, and so are its duals (a day without
+    a row has price 0).  The price of a depot day is what one more m3 of room there would
+    save: minus the dual of its row.  An overfill column per row, at ``_MASTER_SLACK_EUR`` per
+    m3, keeps the master feasible whatever the columns; the families' depot-free columns make
+    it unnecessary.  One HiGHS model goes on from its last basis: by the primal simplex after
+    new columns (the basis stays feasible), by the dual simplex after new rows (it stays
+    optimal for the others)."""
 
     def __init__(self, n_families: int, room: FloatArray) -> None:
         self.room = room
@@ -1688,41 +1695,20 @@ class _Master:
         self.family: list[int] = []
         self.columns: list[_Column] = []
         self.h = _new_highs()
-        n = room.size  # depot days, depot by depot
-        zero = np.zeros(n_families + n)
-        zero[:n_families] = 1.0  # each family's weights add up to 1
+        ones = np.ones(n_families)  # each family's weights add up to 1
         self.h.addRows(
-            n_families + n,
-            zero,
-            zero,
+            n_families,
+            ones,
+            ones,
             0,
-            np.zeros(n_families + n, np.int32),
+            np.zeros(n_families, np.int32),
             np.empty(0, np.int32),
             np.empty(0),
         )
-        # ``held`` on day d enters its row with +1 and the next day's with -1; so does the
-        # overfill, which lets ``held`` above the room at _MASTER_SLACK_EUR per m3 and day
-        last = np.arange(n) % room.shape[1] == room.shape[1] - 1
-        starts = (2 * np.arange(n) - np.cumsum(last) + last).astype(np.int32)
-        index = np.stack([np.arange(n), np.arange(n) + 1], axis=1).ravel()
-        keep = np.repeat(~last, 2) | (np.arange(2 * n) % 2 == 0)
-        index = (index[keep] + n_families).astype(np.int32)
-        value = np.tile([1.0, -1.0], n)[keep]
-        self.first_held = self.h.getNumCol()
-        self.h.addCols(
-            n, np.zeros(n), np.full(n, -_INF), room.ravel(), index.size, starts, index, value
-        )
-        self.h.addCols(
-            n,
-            np.full(n, _MASTER_SLACK_EUR),
-            np.zeros(n),
-            np.full(n, _INF),
-            index.size,
-            starts,
-            index,
-            value,
-        )
+        self.cells = np.empty(0, np.int64)  # the depot day (flat) of each capacity row
+        self.idle = np.empty(0, np.int64)  # per capacity row: solves since it last mattered
         self.col_of = np.empty(0, np.int64)  # the HiGHS column of each master column
+        self.tol = _room_tol(room)
         self.solved = False
 
     def add(self, family: int, column: _Column) -> None:
@@ -1733,29 +1719,89 @@ class _Master:
         """The weights of the columns, the prices per m3 on each depot day, and the master's
         value."""
         self._add_columns()
-        # New columns leave the last basis feasible, so the primal simplex goes on from it
-        # (HiGHS's own choice, the dual simplex, took twice as long at 100k listings a side);
-        # the first solve starts from nothing, which the dual simplex does best (there: 0.4 s,
-        # against 87 s for the primal).
-        self.h.setOptionValue("simplex_strategy", 4 if self.solved else 1)
-        self.h.run()
-        if self.h.getModelStatus() != highspy.HighsModelStatus.kOptimal:
-            # The primal simplex from the last basis once ended with status "Unknown"
-            # (100k x 20 depots, seed 3, after 55 rounds, with _FIRST_SOLVES at 4): the master
-            # is feasible whatever its columns, so start again from nothing, as the first
-            # solve does.
-            self.h.clearSolver()
-            self.h.setOptionValue("simplex_strategy", 1)
-            _run(self.h)
-        self.solved = True
-        solution = self.h.getSolution()
-        weights = np.asarray(solution.col_value)[self.col_of]
-        held = np.asarray(solution.col_dual)[self.first_held : self.first_held + self.room.size]
-        prices = np.maximum(-held, 0.0).reshape(self.room.shape)
-        return weights, prices, float(self.h.getInfo().objective_function_value)
+        strategy = 4  # new columns leave the last basis feasible: the primal simplex
+        while True:
+            self.h.setOptionValue("simplex_strategy", strategy if self.solved else 1)
+            self.h.run()
+            if self.h.getModelStatus() != highspy.HighsModelStatus.kOptimal:
+                # A warm solve once ended with status "Unknown" (100k x 20 depots, seed 3,
+                # after 55 rounds, with _FIRST_SOLVES at 4): the master is feasible whatever
+                # its columns, so start again from nothing.
+                self.h.clearSolver()
+                self.h.setOptionValue("simplex_strategy", 1)
+                _run(self.h)
+            self.solved = True
+            solution = self.h.getSolution()
+            weights = np.asarray(solution.col_value)[self.col_of]
+            over = self._overfilled(weights)
+            if over.size == 0:
+                break
+            self._add_rows(over)
+            strategy = 1  # new rows leave the basis optimal for the others: the dual simplex
+        duals = np.asarray(solution.row_dual)[self.n_families :]
+        prices = np.zeros(self.room.size)
+        prices[self.cells] = np.maximum(-duals, 0.0)
+        value = float(self.h.getInfo().objective_function_value)
+        self._drop_idle_rows(duals, np.asarray(solution.row_value)[self.n_families :])
+        return weights, prices.reshape(self.room.shape), value
+
+    def _overfilled(self, weights: FloatArray) -> IntArray:
+        """The depot days (flat) without a row that the mix with ``weights`` overfills most:
+        one per depot that it overfills."""
+        held = np.zeros(self.room.shape)
+        for j in np.nonzero(weights > 0)[0]:
+            held += weights[j] * self.columns[j].volume
+        excess = held - self.room
+        excess.ravel()[self.cells] = 0.0  # (a fresh array: ravel is a view)
+        worst = np.argmax(excess, axis=1)
+        depots = np.nonzero(excess[np.arange(self.room.shape[0]), worst] > self.tol)[0]
+        cells: IntArray = depots * int(self.room.shape[1]) + worst[depots]
+        return cells
+
+    def _add_rows(self, cells: IntArray) -> None:
+        """Rows for the depot days ``cells``, with every column's volume there, and their
+        overfill columns."""
+        first_row = self.h.getNumRow()
+        known = self.columns[: self.col_of.size]
+        volume = np.zeros((cells.size, len(known)))  # rows x columns
+        for j, column in enumerate(known):
+            volume[:, j] = column.volume.ravel()[cells]
+        rows, cols = np.nonzero(volume)
+        self.h.addRows(
+            cells.size,
+            np.full(cells.size, -_INF),
+            self.room.ravel()[cells],
+            rows.size,
+            np.searchsorted(rows, np.arange(cells.size)).astype(np.int32),
+            self.col_of[cols].astype(np.int32),
+            volume[rows, cols],
+        )
+        self.cells = np.concatenate([self.cells, cells])
+        self.idle = np.concatenate([self.idle, np.zeros(cells.size, np.int64)])
+        self.h.addCols(
+            cells.size,
+            np.full(cells.size, _MASTER_SLACK_EUR),
+            np.zeros(cells.size),
+            np.full(cells.size, _INF),
+            cells.size,
+            np.arange(cells.size, dtype=np.int32),
+            np.arange(first_row, first_row + cells.size, dtype=np.int32),
+            np.full(cells.size, -1.0),
+        )
+
+    def _drop_idle_rows(self, duals: FloatArray, held: FloatArray) -> None:
+        """Drop the rows whose day has had no price and spare room for ``_MASTER_ROW_IDLE``
+        solves.  Their overfill columns stay, empty (HiGHS keeps the basis valid)."""
+        idle = (duals == 0.0) & (held < self.room.ravel()[self.cells] - self.tol)
+        self.idle = np.where(idle, self.idle + 1, 0)
+        drop = self.idle >= _MASTER_ROW_IDLE
+        if drop.any():
+            rows = self.n_families + np.nonzero(drop)[0]
+            self.h.deleteRows(rows.size, rows.astype(np.int32))
+            self.cells, self.idle = self.cells[~drop], self.idle[~drop]
 
     def _add_columns(self) -> None:
-        """The columns found since the last solve, with their convexity and chain entries."""
+        """The columns found since the last solve, with their convexity and capacity entries."""
         known = self.col_of.size
         fresh = self.columns[known:]
         if not fresh:
@@ -1764,11 +1810,10 @@ class _Master:
         rows: list[IntArray] = []
         values: list[FloatArray] = []
         for j, column in enumerate(fresh):
-            # how its volume changes from each day to the next (the first day: from nothing)
-            change = np.diff(column.volume, axis=1, prepend=0.0).ravel()
-            on = np.nonzero(change)[0]
+            volume = column.volume.ravel()[self.cells]
+            on = np.nonzero(volume)[0]
             rows.append(np.concatenate([[self.family[known + j]], self.n_families + on]))
-            values.append(np.concatenate([[1.0], -change[on]]))
+            values.append(np.concatenate([[1.0], volume[on]]))
         sizes = np.array([v.size for v in values])
         self.h.addCols(
             len(fresh),
