@@ -1584,8 +1584,8 @@ _PRICE_SMOOTHING = 0.7
 _MASTER_SLACK_EUR = 1e4  # per m3 and day over capacity in the master: a safety net only
 # Solves after which the master drops the row of a depot day that has had no price and spare
 # room all along (:class:`_Master`).  Replayed on the 41 master solves of 100k x 20 depots
-# seed 3 (2,099 columns), the solves took 5.0 s at 3 (180 rows at the end), 6.0 s at 10 (313),
-# 7.8 s without dropping any (621), and 16.4 s with a chain of rows over every day (8,740).
+# seed 3 (2,099 columns), the solves took 4.5-5.0 s at 3 (133-180 rows at the end), 6.0 s at
+# 10 (313), 7.8 s without dropping any (621), and 16.4 s with a chain of rows over every day.
 _MASTER_ROW_IDLE = 3
 # Quantiles of the saving per m3 and day held at which a family's first columns cut off its
 # storage routes (see :meth:`_LocalFamilies.first`).  At 30k listings a side with 20 depots the
