@@ -2758,7 +2758,6 @@ class _FlowNetwork:
         self.graph, self.order = _lemon_graph(
             n_rows + 1, self.starts, self.ends, supply, max(self.total, 1)
         )
-        self.solved = False
 
     def solve(self, cost: FloatArray, to_z: FloatArray) -> _Flow:
         """The min-cost flow with ``cost`` euros per unit on the routes and ``to_z`` on the
@@ -2767,9 +2766,7 @@ class _FlowNetwork:
             [cost + to_z[self.src] + to_z[self.dem], to_z[self.senders], to_z[self.receivers]]
         )
         flow, arc_cost, scale = _lemon_solve(self.graph, self.order, euros, self.total)
-        if not self.solved:  # the next solves go on from this tree
-            self.graph.set_pivot_rule(_WARM_PIVOT_RULE)
-            self.solved = True
+        self.graph.set_pivot_rule(_WARM_PIVOT_RULE)  # the next solve goes on from this tree
         return _Flow(
             flow,
             arc_cost,
