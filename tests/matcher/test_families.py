@@ -687,6 +687,33 @@ def test_a_restricted_solve_keeps_to_the_working_routes_and_proves_nothing_until
 
 
 @pytest.mark.usefixtures("families_path")
+def test_a_restricted_rounds_duals_are_read_only_where_a_full_round_may_go_on_from_it() -> None:
+    """A restricted round's solution keeps no duals until asked: the round that the next
+    request names as the centre has them read before LEMON solves again, and they price its
+    working routes as an optimum's duals do; the others are never read, and a solution whose
+    network has solved again has no duals to give."""
+    local, n, prices = _priced_family(1)
+    gen = local.solvers[n]
+    local.restricted(n, prices, 1, None)
+    first = local.kept[n][1]
+    assert first.potential is None  # not read
+    local.restricted(n, prices * 2, 2, 1)  # round 1 is the centre
+    assert first.potential is not None  # read before the second solve
+    second = local.kept[n][2]
+    assert second.potential is None
+    local.restricted(n, prices * 3, 3, 1)
+    assert set(local.kept[n]) == {1, 3}
+    assert second.potential is None  # dropped unread
+    with pytest.raises(RuntimeError, match="solved again"):
+        second.read_duals()
+    # the centre's duals are those of its own optimum, at its own prices
+    matcher.solve._set_prices(gen, local.grid, prices)
+    rc = matcher.solve._reduced_costs(gen.model, first.row_dual, gen.work)
+    assert rc.min() >= -first.tol
+    assert first.x @ rc == pytest.approx(0.0, abs=first.error)  # complementary slackness
+
+
+@pytest.mark.usefixtures("families_path")
 @pytest.mark.parametrize("prices_seed", [1, 2, 3])
 def test_a_priced_solve_cut_short_says_how_far_below_it_the_optimum_may_lie(
     prices_seed: int,
@@ -990,6 +1017,7 @@ def test_a_full_round_at_the_centres_prices_goes_on_from_the_restricted_rounds_s
     ) -> matcher.solve._NetworkSolution:
         if start is not None:
             assert start.x.size == gen.work.size
+            start.read_duals()  # before LEMON solves again (the column generation reads them)
             fresh = matcher.solve._network_solve(gen)
             cost = matcher.solve._column_costs(gen.model, gen.work)
             tol = start.error + fresh.error
