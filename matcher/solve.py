@@ -1558,6 +1558,12 @@ _FAMILY_MAX_GAP = 0.005  # the spec's limit on the gap of a "feasible" result
 # within their room do better than the master's mix of their columns).
 _PRICE_GAP = 2e-3
 _PRICE_MAX_ROUNDS = 40
+# Where the rounded mix just misses _ACCEPT_GAP (:func:`_tighten_bound`): what part of the
+# last full round's shortfalls solving its families again may be counted on to make up (100k
+# x 20 depots seed 3, after 33 rounds: 51,581 of 125,387 EUR, every family solved again), and
+# how much more than the bound lacks the shortfalls of the families solved again should come to.
+_TIGHTEN_REACH = 0.4
+_TIGHTEN_COVER = 1 / _TIGHTEN_REACH
 # restricted rounds (each family on its working routes) before every route is priced again
 _RESTRICTED_MAX_ROUNDS = 10
 # network simplex solves per family in the capacity-free pass where depots may bind (the
@@ -2069,6 +2075,9 @@ def _price_rounds(
     # which proves a bound and lets new routes in.
     centre, centre_prices, last_full = free_bound, best_prices, best_prices
     centre_round: int | None = None  # the restricted round that tried centre_prices, if one did
+    # per family priced in the full round just done, where it raised the best bound: its part
+    # of that bound, its shortfall and its error (see :func:`_tighten_bound`)
+    full_parts: dict[int, tuple[float, float, float]] = {}
     alpha = _PRICE_SMOOTHING
     proven = True  # whether the last round priced every route
     rounded = False  # whether the master's mix before the last round was rounded
@@ -2097,6 +2106,19 @@ def _price_rounds(
                 )
             if mixed is not None and mixed.accepted(best - best_error):
                 return weights, best - best_error, rounds, restricted, mixed
+            if mixed is not None and full_parts:
+                # just short: the families that the bound deducts most from, solved again
+                raised = _tighten_bound(
+                    master, families, full_parts, best_prices, mixed, best - best_error
+                )
+                if raised is not None:
+                    best, best_error = best + raised[0], best_error + raised[1]
+                    centre = max(centre, best) if centre_prices is best_prices else centre
+                    if progress:
+                        progress(f"bound raised to {best - best_error:,.2f} EUR")
+                    if mixed.accepted(best - best_error):
+                        return weights, best - best_error, rounds, restricted, mixed
+        full_parts = {}
         if close:
             return weights, best - best_error, rounds, restricted, mixed
         met = value - centre <= _PRICE_GAP * max(abs(centre), 1.0)
@@ -2130,14 +2152,18 @@ def _price_rounds(
                 ]
             )
         )
+        parts: dict[int, tuple[float, float, float]] = {}
         for n in sorted(replies):  # in the families' order, whatever order they finish in
             column = cast(_Column, replies[n])
             master.add(n, column)
-            total += column.cost + float((prices * column.volume).sum()) + column.shortfall
+            part = column.cost + float((prices * column.volume).sum()) + column.shortfall
+            parts[n] = (part, column.shortfall, column.error)
+            total += part
             error += column.error
         if proven:
             if total > best:
                 best, best_prices, best_error = total, prices, error
+                full_parts = parts
             # the working routes, with the routes that pricing let in, now do at least this
             # well at these prices
             centre, centre_round, alpha = total, None, _PRICE_SMOOTHING
@@ -2153,6 +2179,50 @@ def _price_rounds(
                 f" {best - best_error:,.2f} EUR ({len(asked)} families priced), after"
                 f" {time.perf_counter() - t0:.1f} s"
             )
+
+
+def _tighten_bound(
+    master: _Master,
+    families: _Families,
+    parts: Mapping[int, tuple[float, float, float]],
+    prices: FloatArray,
+    mixed: _MixSolution,
+    bound: float,
+) -> tuple[float, float] | None:
+    """Raise ``bound``, that of the full round just done at ``prices``, where the rounded
+    mix ``mixed`` misses ``_ACCEPT_GAP`` of it by less than the round's shortfalls could
+    make up (``_TIGHTEN_REACH``): the families with the largest shortfalls, enough of them
+    to cover ``_TIGHTEN_COVER`` times what is missing, are solved again at those prices on
+    their working routes with those the round let in, and priced again
+    (:meth:`_LocalFamilies.tighten`).  Each family's part of the bound is the larger of the
+    two, and the new columns join the master.  Returns how much the bound rose and its error
+    (what the network simplex's rounding may hide), or None where nothing was solved.
+
+    100k listings a side with 20 depots, seed 4: the mix rounded after 45 rounds lay 0.452 %
+    above its bound, 480 EUR short of _ACCEPT_GAP, while the round's shortfalls came to
+    27,717 EUR; the pricing went on for 3 more rounds and another rounding (20 s)."""
+    if bound <= 0 or _ACCEPT_GAP <= -1:  # (no rise of the bound would do)
+        return None
+    missing = mixed.value / (1 + _ACCEPT_GAP) - bound  # what the bound lacks
+    short = sorted((p[1], n) for n, p in parts.items() if p[1] < 0)
+    if not short or missing > -sum(f for f, _ in short) * _TIGHTEN_REACH:
+        return None
+    chosen, covered = [], 0.0
+    for f, n in short:
+        if covered >= _TIGHTEN_COVER * missing:
+            break
+        chosen.append(n)
+        covered -= f
+    replies = dict(families.each([("tighten", n, prices) for n in chosen]))
+    gained = gained_error = 0.0
+    for n in sorted(replies):  # in the families' order, whatever order they finish in
+        column = cast(_Column, replies[n])
+        master.add(n, column)
+        part = column.cost + float((prices * column.volume).sum()) + column.shortfall
+        if part > parts[n][0]:
+            gained += part - parts[n][0]
+            gained_error += column.error - parts[n][2]
+    return gained, gained_error
 
 
 @dataclass
@@ -3455,6 +3525,25 @@ class _LocalFamilies:
         found = _network_generation(gen, solves, start)
         return self._keep(n, found, gen.shortfall)
 
+    def tighten(self, n: int, prices: FloatArray) -> _Column:
+        """Family ``n`` at ``prices`` (those of the full round just done) solved again on its
+        working routes, with those that round let in, and priced: its column, whose
+        :attr:`_Column.shortfall` says how far below it the optimum over every route may lie
+        (:func:`_tighten_bound`).  The routes that still improve wait for the next full round,
+        so a restricted round goes on from this solve's tree."""
+        gen = self.solvers[n]
+        _set_prices(gen, self.grid, prices)
+        assert not any(gen.model.cap_days)
+        self.kept.pop(n, None)  # LEMON solves again: their duals go
+        t0 = time.perf_counter()
+        found = _network_solve(gen)
+        gen.lp_seconds += time.perf_counter() - t0
+        t0 = time.perf_counter()
+        entering, _ = gen.entering(found.row_dual, found.tol)
+        shortfall = gen.improvement_bound() if entering.size else 0.0
+        gen.pricing_seconds += time.perf_counter() - t0
+        return self._keep(n, found, shortfall)
+
     def restricted(
         self, n: int, prices: FloatArray, round_id: int | None = None, centre: int | None = None
     ) -> _Column:
@@ -3731,6 +3820,7 @@ _REQUESTS = frozenset(
         "finish",
         "priced",
         "restricted",
+        "tighten",
         "column",
         "within",
         "rounded",
@@ -3773,7 +3863,9 @@ class _InProcess(_Families):
 
 
 # requests whose temporaries (pricing every route, building models) run to hundreds of MB
-_HEAVY_REQUESTS = frozenset(("first", "finish", "priced", "within", "rounded", "fixed", "adopt"))
+_HEAVY_REQUESTS = frozenset(
+    ("first", "finish", "priced", "tighten", "within", "rounded", "fixed", "adopt")
+)
 
 
 @cache

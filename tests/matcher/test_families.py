@@ -715,6 +715,38 @@ def test_a_restricted_rounds_duals_are_read_only_where_a_full_round_may_go_on_fr
 
 @pytest.mark.usefixtures("families_path")
 @pytest.mark.parametrize("prices_seed", [1, 2, 3])
+def test_a_family_solved_again_after_a_full_round_still_bounds_its_optimum(
+    prices_seed: int,
+) -> None:
+    """After a full round cut short (one solve, then the routes that improve enter), the
+    family solved again at the same prices on its working routes, with those, gives a column
+    whose priced cost less its new shortfall is still a lower bound of the family's priced
+    optimum.  It lets no route in (a restricted round goes on from its tree) and leaves the
+    bound no further from the optimum than the cut did, here."""
+    local, n, prices = _priced_family(prices_seed)
+    gen = local.solvers[n]
+    cut = local.priced(n, prices, 1)
+    assert cut.shortfall < 0  # routes entered: the optimum may lie below
+    work = gen.work
+    again = local.tighten(n, prices)
+    assert gen.work is work  # no route entered
+
+    exact, m, _ = _priced_family(prices_seed)
+    optimum = _priced_value(exact.priced(m, prices), prices)
+    tol = cut.error + again.error
+    bound_cut = _priced_value(cut, prices) + cut.shortfall
+    bound_again = _priced_value(again, prices) + again.shortfall
+    assert bound_again - tol <= optimum <= _priced_value(again, prices) + tol
+    assert bound_again >= bound_cut - tol
+    network = gen.network
+    assert network is not None
+    warm = network.graph.warm_start_count()
+    local.restricted(n, prices * 2)
+    assert gen.network is network and network.graph.warm_start_count() == warm + 1
+
+
+@pytest.mark.usefixtures("families_path")
+@pytest.mark.parametrize("prices_seed", [1, 2, 3])
 def test_a_priced_solve_cut_short_says_how_far_below_it_the_optimum_may_lie(
     prices_seed: int,
 ) -> None:
@@ -1184,6 +1216,73 @@ def test_a_rounded_mix_within_the_accepted_gap_ends_the_pricing(
     assert families.asked == (["restricted"] if more_rounds else [])
     assert len(script) == (0 if more_rounds else 1)
     assert mix.to_solve_again(100.0) == ([0] if more_rounds else [])
+
+
+class _TighteningFamilies:
+    """One family: a full round's column costs ``full`` with shortfall ``-1.0``; solved
+    again, its column costs ``again`` with shortfall ``-0.1`` (no volume)."""
+
+    def __init__(self, full: float, again: float) -> None:
+        self.asked: list[str] = []
+        self.costs = {"priced": (full, -1.0), "tighten": (again, -0.1)}
+
+    def each(self, requests: list[tuple[object, ...]]) -> list[tuple[int, object]]:
+        from matcher.solve import _Column
+
+        answers: list[tuple[int, object]] = []
+        for request in requests:
+            self.asked.append(str(request[0]))
+            cost, shortfall = self.costs[str(request[0])]
+            column = _Column(cost=cost, volume=np.zeros((1, 1)), whole=True, shortfall=shortfall)
+            answers.append((0, column))
+        return answers
+
+
+@pytest.mark.parametrize(
+    ("mix_value", "again", "asked", "bound"),
+    [
+        # 0.148 short of 0.45 % of 100.3; the shortfall, 1.0, may make up 0.4: solved again,
+        # the family's part rises from 100.6 to 100.9, and the mix is within 0.45 % of 100.6
+        (100.9, 101.0, ["priced", "tighten"], 100.6),
+        # the same, but solved again the family does worse than its part: the bound stays
+        (100.9, 100.5, ["priced", "tighten"], 100.3),
+        # 0.745 short: more than the shortfall may make up, so nothing is solved again
+        (101.5, 101.0, ["priced"], 100.3),
+    ],
+)
+def test_a_mix_just_short_of_the_accepted_gap_has_the_bound_tightened(
+    monkeypatch: pytest.MonkeyPatch,
+    mix_value: float,
+    again: float,
+    asked: list[str],
+    bound: float,
+) -> None:
+    """Free bound 100; a full round at price 0.3 on a depot day with 1 m3 of room finds the
+    family at 101.6 less a shortfall of 1.0: bound 100.3.  The master then comes within
+    _PRICE_GAP, and its mix is rounded (_round_master_mix, scripted here) to ``mix_value``.
+    Where that misses _ACCEPT_GAP by less than _TIGHTEN_REACH of the shortfall, the family is
+    solved again at the round's prices, and its better part raises the bound."""
+    from matcher.solve import _FamilyAnswer, _MixSolution, _price_rounds
+
+    monkeypatch.setattr(matcher.solve, "_MIX_GAP", 3e-3)
+    monkeypatch.setattr(matcher.solve, "_ACCEPT_GAP", 4.5e-3)
+    monkeypatch.setattr(matcher.solve, "_PRICE_GAP", 2e-3)
+    monkeypatch.setattr(matcher.solve, "_RESTRICTED_MAX_ROUNDS", 0)  # full rounds only
+    monkeypatch.setattr(matcher.solve, "_TIGHTEN_REACH", 0.4)
+    monkeypatch.setattr(matcher.solve, "_TIGHTEN_COVER", 2.5)
+    script = [101.0, 100.5]
+    master = _ScriptedMaster(script)
+    answer = _FamilyAnswer(RoutePool.empty(), np.empty(0, np.int64), mix_value, (), (), (), {})
+    mix = _MixSolution(mix_value, [answer], np.zeros((1, 1, 1)), np.array([100.5]))
+    monkeypatch.setattr(matcher.solve, "_round_master_mix", lambda *args: mix)
+    families = _TighteningFamilies(101.6, again)
+    found = _price_rounds(master, families, 100.0, set(), None, 0.0)  # type: ignore[arg-type]
+    assert families.asked == asked
+    assert found[1] == pytest.approx(bound)
+    assert found[-1] is mix
+    assert mix.accepted(found[1]) == (bound > 100.5)
+    assert not script  # the pricing ended after the second master solve (close)
+    assert len(master.columns) == 1 + len(asked)  # the column solved again joined the master
 
 
 def _spoil_the_rounding_of_the_largest_family(
