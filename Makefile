@@ -10,7 +10,7 @@ SEED ?= 7
 DEMO_DATABASE_URL ?= sqlite:///$(CURDIR)/instance/materialmatch.sqlite
 WEB_ENV = SECRET_KEY=$$(cat instance/secret_key) DATABASE_URL=$(DEMO_DATABASE_URL) SESSION_COOKIE_SECURE=0
 
-.PHONY: install demo test test-sqlite test-postgres bench lint typecheck clean translations
+.PHONY: install demo test test-sqlite test-postgres bench bench-spread lint typecheck clean translations
 
 install: $(VENV)/.installed
 
@@ -42,6 +42,9 @@ test-postgres: install
 
 bench: install
 	$(PY) scripts/bench_match.py
+
+bench-spread: install
+	$(PY) scripts/bench_match.py --sizes '' --no-peer --spread-size 100000
 
 lint: install
 	$(VENV)/bin/ruff check matcher web tests scripts

@@ -47,9 +47,12 @@ The second table compares each run, in the same benchmark run, with
   excess (greedy - optimum) / optimum.
 
 The third table runs ``--spread-size`` listings (10k) with 20 depots once per seed of
-``--spread-seeds`` (1 to 5): end to end and solve time, LP rounds, how whole units were found
-(``stats["rounding"]``), status and gap.  The first table's one seed can be a lucky or an
-unlucky one; this shows how much the time depends on the instance, not only on its size.
+``--spread-seeds`` (1 to 5): end to end and solve time, LP rounds (one problem) or price rounds
+(family by family), how whole units were found (``stats["rounding"]``), status, gap and peak
+memory (as in the first table).  The first table's one seed can be a lucky or an unlucky one;
+this shows how much the time depends on the instance, not only on its size.  ``make
+bench-spread`` runs it alone at 100k listings a side (``--sizes '' --no-peer --spread-size
+100000``: some 7 minutes), where the depots of some seeds bind far harder than seed 1's.
 
 The fourth table solves the structuralCircle peer instances from
 ``../shared/peer/structuralcircle`` (beside the repository; never committed into it) and checks
@@ -182,6 +185,7 @@ def _worker_run(path: str, out: str, label: str) -> dict[str, Any]:
         "useful_routes": stats.get("useful_routes"),
         "depot_routes": stats.get("depot_routes"),
         "lp_rounds": stats.get("lp_rounds"),
+        "price_rounds": stats.get("price_rounds"),
         "rounding": stats.get("rounding"),
         "objective": result.objective_eur,
         "lower_bound": result.lower_bound_eur,
@@ -434,8 +438,9 @@ def _spread_rows(args: argparse.Namespace, workdir: Path) -> list[list[str]]:
         if run.data is not None:
             run = _start("run", [str(path), str(workdir / "result.json"), label], args.timeout)
         path.unlink(missing_ok=True)
+        peak = f"{run.peak_mib:,.0f}" if run.peak_mib else "–"
         if run.data is None:
-            rows.append([str(seed), run.failure or "–", *["–"] * 5])
+            rows.append([str(seed), run.failure or "–", *["–"] * 6, peak])
             continue
         d = run.data
         times.append(d["end_to_end_s"])
@@ -445,14 +450,16 @@ def _spread_rows(args: argparse.Namespace, workdir: Path) -> list[list[str]]:
                 _s(d["end_to_end_s"]),
                 _s(d["solve_s"]),
                 _count(d["lp_rounds"]),
+                _count(d.get("price_rounds")),
                 d.get("rounding") or "–",
                 d["status"],
                 f"{d['gap']:.2e}" if d["gap"] else "0",
+                peak,
             ]
         )
     if times:
         spread = f"{min(times):.2f} / {statistics.median(times):.2f} / {max(times):.2f}"
-        rows.append(["min / median / max", spread, *[""] * 5])
+        rows.append(["min / median / max", spread, *[""] * 7])
     return rows
 
 
@@ -693,7 +700,7 @@ def main(argv: list[str] | None = None) -> int:
         kind, *rest = args.worker
         print(orjson.dumps(WORKERS[kind](*rest)).decode())
         return 0
-    sizes = [1000, 10000] if args.quick else [int(size) for size in args.sizes.split(",")]
+    sizes = [1000, 10000] if args.quick else [int(size) for size in args.sizes.split(",") if size]
 
     started = time.perf_counter()
     sections = [
@@ -709,46 +716,47 @@ def main(argv: list[str] | None = None) -> int:
         ]
         for case in cases:
             _measure(case, args, workdir)
-        sections.append(
-            "### Production solver (n supply × n demand listings)\n\n"
-            + _table(
-                [
-                    "listings",
-                    "depots",
-                    "routes",
-                    "load s",
-                    "tables+routes s",
-                    "solve s",
-                    "result s",
-                    "write s",
-                    "end to end s",
-                    "CPU s",
-                    "peak MiB",
-                    "objective EUR",
-                    "status",
-                    "gap",
-                ],
-                [_main_row(case) for case in cases],
-                right_from=1,
+        if cases:  # (none with --sizes '': the spread table alone)
+            sections.append(
+                "### Production solver (n supply × n demand listings)\n\n"
+                + _table(
+                    [
+                        "listings",
+                        "depots",
+                        "routes",
+                        "load s",
+                        "tables+routes s",
+                        "solve s",
+                        "result s",
+                        "write s",
+                        "end to end s",
+                        "CPU s",
+                        "peak MiB",
+                        "objective EUR",
+                        "status",
+                        "gap",
+                    ],
+                    [_main_row(case) for case in cases],
+                    right_from=1,
+                )
             )
-        )
-        sections.append(
-            "### Against networkx min-cost flow and a greedy nearest-first marketplace\n\n"
-            + _table(
-                [
-                    "listings",
-                    "depots",
-                    "our solve s",
-                    "networkx solve s",
-                    "networkx / ours",
-                    "networkx - ours EUR",
-                    "greedy EUR",
-                    "greedy excess",
-                    "greedy s",
-                ],
-                [_reference_row(case) for case in cases],
+            sections.append(
+                "### Against networkx min-cost flow and a greedy nearest-first marketplace\n\n"
+                + _table(
+                    [
+                        "listings",
+                        "depots",
+                        "our solve s",
+                        "networkx solve s",
+                        "networkx / ours",
+                        "networkx - ours EUR",
+                        "greedy EUR",
+                        "greedy excess",
+                        "greedy s",
+                    ],
+                    [_reference_row(case) for case in cases],
+                )
             )
-        )
         if args.spread_seeds:
             sections.append(
                 f"### {_size(args.spread_size)} × {_size(args.spread_size)} listings with 20"
@@ -759,9 +767,11 @@ def main(argv: list[str] | None = None) -> int:
                         "end to end s",
                         "solve s",
                         "LP rounds",
+                        "price rounds",
                         "rounding",
                         "status",
                         "gap",
+                        "peak MiB",
                     ],
                     _spread_rows(args, workdir),
                 )
