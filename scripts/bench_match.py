@@ -185,7 +185,8 @@ def _worker_run(path: str, out: str, label: str) -> dict[str, Any]:
         "useful_routes": stats.get("useful_routes"),
         "depot_routes": stats.get("depot_routes"),
         "lp_rounds": stats.get("lp_rounds"),
-        "price_rounds": stats.get("price_rounds"),
+        "price_rounds": stats.get("price_rounds"),  # (full rounds, which price every route)
+        "restricted_rounds": stats.get("restricted_rounds"),
         "rounding": stats.get("rounding"),
         "objective": result.objective_eur,
         "lower_bound": result.lower_bound_eur,
@@ -363,6 +364,11 @@ def _count(value: int | None) -> str:
     return "–" if value is None else f"{value:,}"
 
 
+def _rounds(full: int | None, restricted: int | None) -> str:
+    """Price rounds in all, and in brackets those that priced every route."""
+    return "–" if full is None else f"{full + (restricted or 0)} ({full} full)"
+
+
 def _table(header: Sequence[str], rows: Sequence[Sequence[str]], right_from: int = 1) -> str:
     align = ["---" if i < right_from else "---:" for i in range(len(header))]
     lines = ["| " + " | ".join(header) + " |", "|" + "|".join(align) + "|"]
@@ -450,7 +456,7 @@ def _spread_rows(args: argparse.Namespace, workdir: Path) -> list[list[str]]:
                 _s(d["end_to_end_s"]),
                 _s(d["solve_s"]),
                 _count(d["lp_rounds"]),
-                _count(d.get("price_rounds")),
+                _rounds(d.get("price_rounds"), d.get("restricted_rounds")),
                 d.get("rounding") or "–",
                 d["status"],
                 f"{d['gap']:.2e}" if d["gap"] else "0",
