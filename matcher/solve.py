@@ -2115,7 +2115,10 @@ def _price_rounds(
                     best, best_error = best + raised[0], best_error + raised[1]
                     centre = max(centre, best) if centre_prices is best_prices else centre
                     if progress:
-                        progress(f"bound raised to {best - best_error:,.2f} EUR")
+                        progress(
+                            f"bound after solving families again: {best - best_error:,.2f} EUR"
+                            f" ({raised[0]:+,.2f} EUR)"
+                        )
                     if mixed.accepted(best - best_error):
                         return weights, best - best_error, rounds, restricted, mixed
         full_parts = {}

@@ -1276,8 +1276,11 @@ def test_a_mix_just_short_of_the_accepted_gap_has_the_bound_tightened(
     mix = _MixSolution(mix_value, [answer], np.zeros((1, 1, 1)), np.array([100.5]))
     monkeypatch.setattr(matcher.solve, "_round_master_mix", lambda *args: mix)
     families = _TighteningFamilies(101.6, again)
-    found = _price_rounds(master, families, 100.0, set(), None, 0.0)  # type: ignore[arg-type]
+    said: list[str] = []
+    found = _price_rounds(master, families, 100.0, set(), said.append, 0.0)  # type: ignore[arg-type]
     assert families.asked == asked
+    told = [line for line in said if line.startswith("bound after solving families again")]
+    assert len(told) == asked.count("tighten")  # the progress says what it did
     assert found[1] == pytest.approx(bound)
     assert found[-1] is mix
     assert mix.accepted(found[1]) == (bound > 100.5)
