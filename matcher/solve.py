@@ -1677,6 +1677,11 @@ class _Column:
     # cost, where it was found on working routes that pricing then showed could do better
     shortfall: float = 0.0
 
+    def bound_part(self, prices: FloatArray) -> float:
+        """What this column, found at ``prices``, adds to the Lagrangian bound there: its
+        cost with the prices on the volume it holds, less its shortfall."""
+        return self.cost + float((prices * self.volume).sum()) + self.shortfall
+
 
 class _Master:
     """The Dantzig-Wolfe master: per family, a convex combination of its columns, such that
@@ -2159,7 +2164,7 @@ def _price_rounds(
         for n in sorted(replies):  # in the families' order, whatever order they finish in
             column = cast(_Column, replies[n])
             master.add(n, column)
-            part = column.cost + float((prices * column.volume).sum()) + column.shortfall
+            part = column.bound_part(prices)
             parts[n] = (part, column.shortfall, column.error)
             total += part
             error += column.error
@@ -2221,7 +2226,7 @@ def _tighten_bound(
     for n in sorted(replies):  # in the families' order, whatever order they finish in
         column = cast(_Column, replies[n])
         master.add(n, column)
-        part = column.cost + float((prices * column.volume).sum()) + column.shortfall
+        part = column.bound_part(prices)
         if part > parts[n][0]:
             gained += part - parts[n][0]
             gained_error += column.error - parts[n][2]
