@@ -14,7 +14,8 @@ WEB_ENV = SECRET_KEY=$$(cat instance/secret_key) DATABASE_URL=$(DEMO_DATABASE_UR
 
 install: $(VENV)/.installed
 
-$(VENV)/.installed: pyproject.toml
+# setup.py builds matcher/_netsimplex.cpp (a C++ compiler is needed); a change to it builds it again
+$(VENV)/.installed: pyproject.toml setup.py matcher/_netsimplex.cpp
 	test -x $(PY) || python3 -m venv $(VENV)
 	$(PY) -m pip install -q --upgrade pip
 	$(PY) -m pip install -q -e ".[web,test]"
@@ -53,7 +54,7 @@ typecheck: install
 	$(VENV)/bin/mypy --strict matcher
 
 clean:
-	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache .hypothesis
+	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache .hypothesis build matcher/*.so
 
 # The site's texts. The .po and the compiled .mo files are committed, so a fresh clone needs no
 # build step; tests/web/test_translations.py fails when a text has no Dutch translation or a .mo
