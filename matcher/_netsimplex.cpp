@@ -520,6 +520,54 @@ void mm_ns_state(void* handle, int8_t* out) {
   std::copy(ns->state.begin(), ns->state.end(), out);
 }
 
+// Every arc's start, end and capacity, in the order given (hub arcs first).
+void mm_ns_get_arcs(void* handle, int32_t* source, int32_t* target, int64_t* cap) {
+  Network* ns = static_cast<Network*>(handle);
+  std::copy(ns->source.begin(), ns->source.end(), source);
+  std::copy(ns->target.begin(), ns->target.end(), target);
+  std::copy(ns->cap.begin(), ns->cap.end(), cap);
+}
+
+// The network's state, to carry it to another process (a pickle): the tree (per node), the
+// flows and the arcs' states, and whether there is a tree to go on from.
+void mm_ns_get_state(void* handle, int32_t* parent, int32_t* pred, int32_t* thread,
+                     int32_t* rev_thread, int32_t* succ_num, int32_t* last_succ,
+                     int8_t* pred_dir, int64_t* pi, int64_t* flow, int8_t* state,
+                     int32_t* has_tree) {
+  Network* ns = static_cast<Network*>(handle);
+  std::copy(ns->parent.begin(), ns->parent.end(), parent);
+  std::copy(ns->pred.begin(), ns->pred.end(), pred);
+  std::copy(ns->thread.begin(), ns->thread.end(), thread);
+  std::copy(ns->rev_thread.begin(), ns->rev_thread.end(), rev_thread);
+  std::copy(ns->succ_num.begin(), ns->succ_num.end(), succ_num);
+  std::copy(ns->last_succ.begin(), ns->last_succ.end(), last_succ);
+  std::copy(ns->pred_dir.begin(), ns->pred_dir.end(), pred_dir);
+  std::copy(ns->pi.begin(), ns->pi.end(), pi);
+  std::copy(ns->flow.begin(), ns->flow.end(), flow);
+  std::copy(ns->state.begin(), ns->state.end(), state);
+  *has_tree = ns->has_tree ? 1 : 0;
+}
+
+// Restores what mm_ns_get_state read, on a network with the same nodes and arcs.
+void mm_ns_set_state(void* handle, const int32_t* parent, const int32_t* pred,
+                     const int32_t* thread, const int32_t* rev_thread, const int32_t* succ_num,
+                     const int32_t* last_succ, const int8_t* pred_dir, const int64_t* pi,
+                     const int64_t* flow, const int8_t* state, int32_t has_tree) {
+  Network* ns = static_cast<Network*>(handle);
+  const int n = ns->n, m = ns->arcs();
+  std::copy(parent, parent + n, ns->parent.begin());
+  std::copy(pred, pred + n, ns->pred.begin());
+  std::copy(thread, thread + n, ns->thread.begin());
+  std::copy(rev_thread, rev_thread + n, ns->rev_thread.begin());
+  std::copy(succ_num, succ_num + n, ns->succ_num.begin());
+  std::copy(last_succ, last_succ + n, ns->last_succ.begin());
+  std::copy(pred_dir, pred_dir + n, ns->pred_dir.begin());
+  std::copy(pi, pi + n, ns->pi.begin());
+  std::copy(flow, flow + m, ns->flow.begin());
+  std::copy(state, state + m, ns->state.begin());
+  ns->has_tree = has_tree != 0;
+}
+
 }  // extern "C"
 
 // The library is loaded with ctypes; the module is there so that setuptools builds it and

@@ -55,7 +55,27 @@ def _library() -> ctypes.CDLL:
     for name in ("mm_ns_flow", "mm_ns_potential", "mm_ns_state"):
         getattr(lib, name).restype = None
         getattr(lib, name).argtypes = [ptr, ptr]
+    lib.mm_ns_get_arcs.restype = None
+    lib.mm_ns_get_arcs.argtypes = [ptr] * 4
+    lib.mm_ns_get_state.restype = None
+    lib.mm_ns_get_state.argtypes = [ptr] * 12
+    lib.mm_ns_set_state.restype = None
+    lib.mm_ns_set_state.argtypes = [ptr] * 11 + [i32]
     return lib
+
+
+# The state that travels in a pickle (:meth:`GrowingNetwork.__reduce__`): per node, then per arc.
+_NODE_STATE = (
+    ("parent", np.int32),
+    ("pred", np.int32),
+    ("thread", np.int32),
+    ("rev_thread", np.int32),
+    ("succ_num", np.int32),
+    ("last_succ", np.int32),
+    ("pred_dir", np.int8),
+    ("pi", np.int64),
+)
+_ARC_STATE = (("flow", np.int64), ("state", np.int8))
 
 
 def _ptr(a: np.ndarray) -> int:
@@ -99,6 +119,7 @@ class GrowingNetwork:
                 " supply: from it to the hub (supply >= 0) or from the hub to it (supply <= 0)"
             )
         self._lib, self._handle = lib, ctypes.c_void_p(handle)
+        self._supply, self._hub = supply_, hub
         self.n_nodes = n
         self.n_arcs = n - 1
         self.solves = 0
@@ -106,6 +127,28 @@ class GrowingNetwork:
         self.pivot_rule: str | None = None  # the last solve's
         self._cost: IntArray | None = None  # per arc, None while arcs added lack theirs
         self._cold_next = True
+
+    def __reduce__(self) -> tuple[object, tuple[object, ...]]:
+        """Pickled whole, tree included: unpickled in another process it goes on from the same
+        tree, pivot for pivot, as it would have here.  (Costs are not kept: set them again.)"""
+        tree = {name: np.empty(self.n_nodes, kind) for name, kind in _NODE_STATE}
+        arcs = {name: np.empty(self.n_arcs, kind) for name, kind in _ARC_STATE}
+        has_tree = ctypes.c_int32()
+        self._lib.mm_ns_get_state(
+            self._handle,
+            *(_ptr(a) for a in tree.values()),
+            *(_ptr(a) for a in arcs.values()),
+            ctypes.addressof(has_tree),
+        )
+        counts = (self.solves, self.cold_solves, self.pivot_rule, self._cold_next)
+        return (_restored, (self._arcs(), tree, arcs, bool(has_tree.value), counts))
+
+    def _arcs(self) -> tuple[IntArray, int, npt.NDArray[np.int32], npt.NDArray[np.int32], IntArray]:
+        """Supply per node, the hub, and every arc's start, end and capacity."""
+        starts, ends = np.empty(self.n_arcs, np.int32), np.empty(self.n_arcs, np.int32)
+        cap = np.empty(self.n_arcs, np.int64)
+        self._lib.mm_ns_get_arcs(self._handle, _ptr(starts), _ptr(ends), _ptr(cap))
+        return self._supply, self._hub, starts, ends, cap
 
     def __del__(self) -> None:
         handle = getattr(self, "_handle", None)
@@ -180,3 +223,24 @@ class GrowingNetwork:
         out = np.empty(self.n_arcs, np.int8)
         self._lib.mm_ns_state(self._handle, _ptr(out))
         return out
+
+
+def _restored(
+    arcs: tuple[IntArray, int, npt.NDArray[np.int32], npt.NDArray[np.int32], IntArray],
+    tree: dict[str, np.ndarray],
+    flows: dict[str, np.ndarray],
+    has_tree: bool,
+    counts: tuple[int, int, str | None, bool],
+) -> GrowingNetwork:
+    """A network unpickled (see :meth:`GrowingNetwork.__reduce__`)."""
+    supply, hub, starts, ends, cap = arcs
+    k = supply.size - 1  # the hub arcs
+    net = GrowingNetwork(supply, hub, starts[:k], ends[:k], cap[:k])
+    net.add_arcs(starts[k:], ends[k:], cap[k:])
+    arrays = [np.ascontiguousarray(tree[name], kind) for name, kind in _NODE_STATE]
+    arrays += [np.ascontiguousarray(flows[name], kind) for name, kind in _ARC_STATE]
+    if [a.size for a in arrays] != [net.n_nodes] * len(_NODE_STATE) + [net.n_arcs] * 2:
+        raise NetworkError("the state does not fit the network")
+    net._lib.mm_ns_set_state(net._handle, *(_ptr(a) for a in arrays), int(has_tree))
+    net.solves, net.cold_solves, net.pivot_rule, net._cold_next = counts
+    return net

@@ -75,6 +75,7 @@ import numpy.typing as npt
 
 from matcher.domain import Demand, Instance, Supply
 from matcher.geo import great_circle_km
+from matcher.netsimplex import GrowingNetwork
 from matcher.result import Allocation, CostBreakdown, Kpis, Leftover, MatchResult
 from matcher.routes import (
     DEPOT,
@@ -2762,7 +2763,7 @@ class _NetworkSolution:
             network = self.network()
             if network is None or network.solves != self.solve:
                 raise RuntimeError("the network has solved again: its duals are gone")
-            self.potential = network.graph.potentials()
+            self.potential = network.potentials()
         return self.potential
 
     @cached_property
@@ -2814,6 +2815,15 @@ def _lemon_graph(
     return graph, order
 
 
+def _network_scale(euros: FloatArray, units: int) -> float:
+    """How many whole cost units a euro is in the network simplex: ``_NETWORK_SCALE``, or a
+    tenth of it as often as needed so that no flow of ``units`` units can overflow."""
+    scale = _NETWORK_SCALE
+    while float(np.abs(euros).max(initial=0.0)) * scale * max(units, 1) > 2.0**61:
+        scale /= 10
+    return scale
+
+
 def _lemon_solve(
     graph: Any, order: IntArray, euros: FloatArray, units: int
 ) -> tuple[IntArray, IntArray, float]:
@@ -2821,9 +2831,7 @@ def _lemon_solve(
     each arc (in the caller's order, none negative); returns the flow and the arcs' costs in
     that order, and the scale: costs are rounded to whole units of ``1 / scale`` euro, which
     is ``1 / _NETWORK_SCALE`` or less, so that no flow of ``units`` units can overflow."""
-    scale = _NETWORK_SCALE
-    while float(np.abs(euros).max(initial=0.0)) * scale * max(units, 1) > 2.0**61:
-        scale /= 10
+    scale = _network_scale(euros, units)
     arc_cost = np.maximum(np.round(euros * scale), 0).astype(np.int64)
     graph.set_edge_costs(arc_cost[order])
     graph.solve()
@@ -2833,53 +2841,113 @@ def _lemon_solve(
 
 
 class _FlowNetwork:
-    """LEMON's graph of the transportation problem on a fixed set of ``routes``, with ``qty``
-    units per row (supply, then demand, then stock), kept from one solve to the next.
+    """The transportation problem on a set of ``routes``, with ``qty`` units per row (supply,
+    then demand, then stock), as a min-cost flow kept from one solve to the next
+    (:class:`~matcher.netsimplex.GrowingNetwork`, LEMON's network simplex over arcs that
+    can be added).
 
     Supply and stock rows send, demand rows receive, and a node ``Z`` stands for both what is
     not sent (``to_z`` per sending row) and what is bought new (``to_z`` per demand row).  A
     route from ``u`` to ``v`` then costs ``cost`` plus ``u -> Z`` plus ``Z -> v``, which is
-    never negative, as LEMON requires, and changes the objective by a constant.  Costs are
-    rounded to ``1 / _NETWORK_SCALE`` euro (less where the total could overflow).
+    never negative, and changes the objective by a constant.  Costs are rounded to
+    ``1 / _NETWORK_SCALE`` euro (less where the total could overflow).  The arcs to and from
+    ``Z`` are the network's first spanning tree.
 
-    Where only the costs change from one solve to the next (new prices on depot days), the
-    network simplex goes on from its last spanning tree.  Its first solve, from nothing,
-    picks entering arcs by LEMON's block search; the solves that go on from a tree, by its
-    candidate list (``_WARM_PIVOT_RULE``)."""
+    Where the costs change from one solve to the next (new prices on depot days), or routes
+    join (:meth:`extend`: the routes that pricing let in), the network simplex goes on from
+    its last spanning tree.  Its first solve picks entering arcs by LEMON's block search;
+    the solves that go on from a tree, by its candidate list (``_WARM_PIVOT_RULE``)."""
 
-    def __init__(self, model: _Model, routes: IntArray, qty: IntArray) -> None:
+    def __init__(
+        self,
+        model: _Model,
+        routes: IntArray,
+        qty: IntArray,
+        graph: GrowingNetwork | None = None,
+        solves: int = 0,
+    ) -> None:
+        """``graph``, where given, is this network as another process left it after
+        ``solves`` solves (:meth:`_LocalFamilies.adopt`), to go on from."""
         tables = model.tables
         n_s, n_d = len(tables.s_ids), len(tables.d_ids)
         n_rows = model.n_base_rows
+        self.model = model
         self.routes = routes
         self.src, self.dem = model.src_rows(routes), model.dem_rows(routes)
         z = n_rows
         self.senders = np.concatenate([np.arange(n_s), np.arange(n_s + n_d, n_rows)])
         self.receivers = np.arange(n_s, n_s + n_d)
-        self.starts = np.concatenate([self.src, self.senders, np.full(n_d, z)])
-        self.ends = np.concatenate([self.dem, np.full(self.senders.size, z), self.receivers])
         self.total = int(qty.sum())
         supply = np.concatenate([qty, [0]]).astype(np.int64)
         supply[n_s : n_s + n_d] *= -1
         supply[z] = -int(supply[:z].sum())
-        self.graph, self.order = _lemon_graph(
-            n_rows + 1, self.starts, self.ends, supply, max(self.total, 1)
+        # the hub arcs in node order: u -> Z from each sending row, Z -> v to each demand row
+        sends = np.ones(n_rows, bool)
+        sends[self.receivers] = False
+        rows = np.arange(n_rows)
+        self.capacity = max(self.total, 1)
+        self.solves = solves
+        if graph is not None:
+            assert graph.n_arcs == n_rows + routes.size
+            self.graph = graph
+            return
+        self.graph = GrowingNetwork(
+            supply, z, np.where(sends, rows, z), np.where(sends, z, rows), self.capacity
         )
-        self.solves = 0
+        self.graph.add_arcs(self.src, self.dem, self.capacity)
+
+    @property
+    def starts(self) -> IntArray:
+        """Per arc in :class:`_Flow`'s order (routes, then ``u -> Z``, then ``Z -> v``)."""
+        z = self.model.n_base_rows
+        return np.concatenate([self.src, self.senders, np.full(self.receivers.size, z)])
+
+    @property
+    def ends(self) -> IntArray:
+        z = self.model.n_base_rows
+        return np.concatenate([self.dem, np.full(self.senders.size, z), self.receivers])
+
+    def extend(self, routes: IntArray) -> None:
+        """Grow the network to ``routes``, which start with the routes it has: the others
+        join at no flow, and the next solve goes on from the last tree."""
+        new = routes[self.routes.size :]
+        src, dem = self.model.src_rows(new), self.model.dem_rows(new)
+        self.graph.add_arcs(src, dem, self.capacity)
+        self.routes = routes
+        self.src, self.dem = np.concatenate([self.src, src]), np.concatenate([self.dem, dem])
+
+    def holds_start_of(self, routes: IntArray) -> bool:
+        """Whether ``routes`` begins with this network's routes (so :meth:`extend` fits)."""
+        k = self.routes.size
+        return routes is self.routes or (
+            routes.size >= k and bool(np.array_equal(routes[:k], self.routes))
+        )
+
+    def potentials(self) -> IntArray:
+        """Per node, ``Z`` last: the reduced cost of ``u -> v`` is ``c + p[u] - p[v]``."""
+        return self.graph.potentials()
 
     def solve(self, cost: FloatArray, to_z: FloatArray) -> _Flow:
         """The min-cost flow with ``cost`` euros per unit on the routes and ``to_z`` on the
         arcs to and from ``Z``.  The nodes' potentials (the reduced cost of ``u -> v`` is
-        ``c + p[u] - p[v]``) are in ``graph.potentials()`` until the next solve."""
-        euros = np.concatenate(
-            [cost + to_z[self.src] + to_z[self.dem], to_z[self.senders], to_z[self.receivers]]
-        )
-        flow, arc_cost, scale = _lemon_solve(self.graph, self.order, euros, self.total)
-        self.graph.set_pivot_rule(_WARM_PIVOT_RULE)  # the next solve goes on from this tree
+        ``c + p[u] - p[v]``) are in :meth:`potentials` until the next solve."""
+        n_rows = self.model.n_base_rows
+        euros = np.concatenate([to_z[:n_rows], cost + to_z[self.src] + to_z[self.dem]])
+        scale = _network_scale(euros, self.total)
+        cost_in_graph = np.maximum(np.round(euros * scale), 0).astype(np.int64)
+        self.graph.set_costs(cost_in_graph)
+        rule = _WARM_PIVOT_RULE if self.solves else "block_search"
+        self.graph.solve(rule)
         self.solves += 1
+        in_graph = self.graph.flow()
+        m = self.routes.size
+
+        def as_flow(a: IntArray) -> IntArray:  # in _Flow's order
+            return np.concatenate([a[n_rows : n_rows + m], a[self.senders], a[self.receivers]])
+
         return _Flow(
-            flow,
-            arc_cost,
+            as_flow(in_graph),
+            as_flow(cost_in_graph),
             self.starts,
             self.ends,
             self.senders,
@@ -2906,7 +2974,9 @@ def _network_solve(gen: _Generation) -> _NetworkSolution:
     model = gen.model
     tables, work = model.tables, gen.work
     to_z = _priced_leftover_costs(model)  # per sending row: u -> Z; per demand: Z -> v
-    if gen.network is None or gen.network.routes is not work:
+    if gen.network is not None and gen.network.holds_start_of(work):
+        gen.network.extend(work)  # the routes let in join the last tree
+    else:
         gen.network = None  # its graph goes before the next one is built
         gen.network = _FlowNetwork(model, work, _row_qty(tables))
     found = gen.network.solve(_column_costs(model, work), to_z)
@@ -3414,7 +3484,8 @@ def _answer_if_it_fits(
 @dataclass
 class _FamilyState:
     """A family as one worker hands it to another (:meth:`_LocalFamilies.handover`): its model,
-    working routes (in the order they entered), columns, counts and timings."""
+    working routes (in the order they entered), columns, counts and timings, and its network
+    (the routes it holds, and the network simplex with its tree), where it has one."""
 
     model: _Model
     work: IntArray
@@ -3422,6 +3493,7 @@ class _FamilyState:
     numbers: dict[str, float]
     counts: tuple[int, float, float, float]  # rounds, LP, pricing and last solve's seconds
     shortfall: float
+    network: tuple[IntArray, GrowingNetwork, int] | None  # routes, graph, solves
 
 
 class _LocalFamilies:
@@ -3720,13 +3792,14 @@ class _LocalFamilies:
     def handover(self, n: int) -> bytes:
         """Family ``n`` as it stands, for another worker to go on with (:meth:`adopt`); this
         one forgets it.  Only a family whose first pass stopped short may change worker: its
-        HiGHS model was never solved and its network simplex has no tree for its working
-        routes (routes entered after its last solve), so the other worker solves it exactly as
-        this one would have, and the result does not depend on where it is solved.  The
-        :class:`_FamilyState` comes pickled, so that the parent passes it on as it is."""
+        HiGHS model was never solved, and its network simplex travels with its tree, so the
+        other worker solves it exactly as this one would have, and the result does not depend
+        on where it is solved.  The :class:`_FamilyState` comes pickled, so that the parent
+        passes it on as it is."""
         gen = self.solvers[n]
-        assert gen.stopped_short and (gen.network is None or gen.network.routes is not gen.work)
+        assert gen.stopped_short
         assert n not in self.kept
+        network = gen.network
         state = _FamilyState(
             model=replace(gen.model, buffers=[]),  # the pool travels, not its spare room
             work=gen.work,
@@ -3734,6 +3807,7 @@ class _LocalFamilies:
             numbers=self.numbers[n],
             counts=(gen.rounds, gen.lp_seconds, gen.pricing_seconds, gen.network_seconds),
             shortfall=gen.shortfall,
+            network=None if network is None else (network.routes, network.graph, network.solves),
         )
         self._release(n)
         # protocol 5 writes the arrays into the pickle as they are (the largest family at 100k
@@ -3749,6 +3823,10 @@ class _LocalFamilies:
         gen = _Generation(state.model, column_generation=True, work=state.work)
         gen.rounds, gen.lp_seconds, gen.pricing_seconds, gen.network_seconds = state.counts
         gen.shortfall, gen.stopped_short = state.shortfall, True
+        if state.network is not None:
+            gen.network = _FlowNetwork(
+                gen.model, state.network[0], _row_qty(gen.model.tables), *state.network[1:]
+            )
         self.solvers[n] = gen
         self.columns[n] = state.columns
         self.numbers[n] = state.numbers

@@ -639,27 +639,55 @@ def test_the_network_goes_on_from_its_last_tree_when_only_the_prices_change(
     matcher.solve._network_solve(gen)
     network = gen.network
     assert network is not None and network.routes is gen.work
-    warm_before = network.graph.warm_start_count()
+    warm_before = network.graph.warm_solves
 
     matcher.solve._set_prices(gen, local.grid, prices * 3)
     found = matcher.solve._network_solve(gen)
     assert gen.network is network  # the same graph ...
-    assert network.graph.warm_start_count() == warm_before + 1  # ... went on from its tree
+    assert network.graph.warm_solves == warm_before + 1  # ... went on from its tree
 
     cost = matcher.solve._column_costs(gen.model, gen.work)
     to_z = matcher.solve._priced_leftover_costs(gen.model)
     cold = matcher.solve._FlowNetwork(gen.model, gen.work, matcher.solve._row_qty(gen.model.tables))
-    assert cold.graph.pivot_rule() == "block_search"  # from nothing: LEMON's default
     fresh = cold.solve(cost, to_z)
-    assert cold.graph.warm_start_count() == 0
+    assert cold.graph.warm_solves == 0
+    assert cold.graph.pivot_rule == "block_search"  # from nothing: LEMON's default
     # the solves that go on from a tree pick their entering arcs from a candidate list
-    assert network.graph.pivot_rule() == cold.graph.pivot_rule() == "candidate_list"
+    assert network.graph.pivot_rule == "candidate_list"
     assert int(fresh.flow @ fresh.arc_cost) == network.graph.total_cost()
     assert float(cost @ found.x) == pytest.approx(
         float(cost @ fresh.flow[: gen.work.size]), abs=found.error
     )
     rc = matcher.solve._reduced_costs(gen.model, found.row_dual, gen.work)
     assert rc.min() >= -found.tol
+
+
+@pytest.mark.usefixtures("families_path")
+@pytest.mark.parametrize("prices_seed", [1, 2])
+def test_routes_that_pricing_lets_in_join_the_networks_last_tree(prices_seed: int) -> None:
+    """The routes that a full round lets in join the family's network as arcs at no flow:
+    the next solve goes on from the last tree, on the same network, to the optimum that a
+    network built afresh on the grown working set finds."""
+    local, n, prices = _priced_family(prices_seed)
+    gen = local.solvers[n]
+    local.priced(n, prices, 1)  # one solve and one pricing: routes enter
+    network = gen.network
+    assert network is not None and network.routes.size < gen.work.size
+    warm, cold_before = network.graph.warm_solves, network.graph.cold_solves
+
+    local.restricted(n, prices * 2)
+    assert gen.network is network and network.routes is gen.work
+    assert network.graph.n_arcs == gen.model.n_base_rows + gen.work.size
+    assert network.graph.warm_solves == warm + 1 and network.graph.cold_solves == cold_before
+
+    cost = matcher.solve._column_costs(gen.model, gen.work)
+    to_z = matcher.solve._priced_leftover_costs(gen.model)
+    afresh = matcher.solve._FlowNetwork(
+        gen.model, gen.work, matcher.solve._row_qty(gen.model.tables)
+    )
+    afresh.solve(cost, to_z)
+    assert afresh.graph.cold_solves == 1
+    assert network.graph.total_cost() == afresh.graph.total_cost()
 
 
 @pytest.mark.usefixtures("families_path")
@@ -740,9 +768,9 @@ def test_a_family_solved_again_after_a_full_round_still_bounds_its_optimum(
     assert bound_again >= bound_cut - tol
     network = gen.network
     assert network is not None
-    warm = network.graph.warm_start_count()
+    warm = network.graph.warm_solves
     local.restricted(n, prices * 2)
-    assert gen.network is network and network.graph.warm_start_count() == warm + 1
+    assert gen.network is network and network.graph.warm_solves == warm + 1
 
 
 @pytest.mark.usefixtures("families_path")

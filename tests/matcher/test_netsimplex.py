@@ -4,6 +4,7 @@ costs change, and bad input refused with what is wrong and nothing changed."""
 
 from __future__ import annotations
 
+import pickle
 from dataclasses import dataclass
 
 import networkx as nx
@@ -255,3 +256,38 @@ def test_hub_arcs_too_small_for_the_supplies_are_refused_at_the_solve() -> None:
     net.set_costs(t.hub_cost)
     with pytest.raises(NetworkError, match="cannot carry"):
         net.solve()
+
+
+def test_a_network_pickled_goes_on_from_the_same_tree_pivot_for_pivot() -> None:
+    """A family's network travels to another worker as a pickle: there, arcs added and costs
+    changed, it ends with the same flows and potentials as the one left behind, from its tree."""
+    rng = np.random.default_rng(3)
+    n_s = n_d = 60
+    z = n_s + n_d
+    supply = np.concatenate([rng.integers(0, 30, z), [0]]).astype(np.int64)
+    supply[n_s:z] *= -1
+    supply[z] = -supply[:z].sum()
+    t = _Transport(
+        supply,
+        np.concatenate([np.arange(n_s), np.full(n_d, z)]),
+        np.concatenate([np.full(n_s, z), np.arange(n_s, z)]),
+        rng.integers(50, 500, z),
+        rng.integers(0, n_s, 900),
+        rng.integers(n_s, z, 900),
+        rng.integers(0, 600, 900),
+    )
+    here = t.network(600)
+    here.set_costs(np.concatenate([t.hub_cost, t.cost[:600]]))
+    here.solve("block_search")
+    there = pickle.loads(pickle.dumps(here))
+    assert (there.n_nodes, there.n_arcs, there.solves, there.cold_solves) == (z + 1, z + 600, 1, 1)
+    assert (there.flow() == here.flow()).all() and (there.states() == here.states()).all()
+    cost = np.concatenate([t.hub_cost, t.cost + rng.integers(0, 80, 900)])
+    for net in (here, there):
+        net.add_arcs(t.starts[600:], t.ends[600:], t.capacity)
+        net.set_costs(cost)
+        net.solve()
+    assert there.cold_solves == here.cold_solves == 1
+    assert (there.flow() == here.flow()).all()
+    assert (there.potentials() == here.potentials()).all()
+    _check_optimal(there, t, 900, cost)
