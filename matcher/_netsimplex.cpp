@@ -293,6 +293,9 @@ struct Network {
     return true;
   }
 
+  // The pivot rules search the arcs round from where the last search stopped.
+  static int wrapped(int e, int m) { return e == m ? 0 : e; }
+
   // LEMON's block search: the best arc of each block of sqrt(m) arcs, from where the last
   // search stopped.
   struct BlockSearch {
@@ -303,33 +306,22 @@ struct Network {
     bool find() {
       const int m = ns.arcs();
       Cost min = 0;
-      int cnt = block, e;
-      for (e = next; e != m; ++e) {
+      int cnt = block;
+      for (int i = 0, e = next; i != m; ++i, e = wrapped(e + 1, m)) {
         Cost c = ns.reduced(e);
         if (c < min) {
           min = c;
           ns.in_arc = e;
         }
         if (--cnt == 0) {
-          if (min < 0) goto found;
+          if (min < 0) {
+            next = e;
+            return true;
+          }
           cnt = block;
         }
       }
-      for (e = 0; e != next; ++e) {
-        Cost c = ns.reduced(e);
-        if (c < min) {
-          min = c;
-          ns.in_arc = e;
-        }
-        if (--cnt == 0) {
-          if (min < 0) goto found;
-          cnt = block;
-        }
-      }
-      if (min >= 0) return false;
-    found:
-      next = e;
-      return true;
+      return min < 0;  // (a whole round leaves the next search where this one began)
     }
   };
 
@@ -345,14 +337,13 @@ struct Network {
       candidates.resize(length);
     }
     bool find() {
-      Cost min, c;
-      int e;
+      Cost min;
       if (current > 0 && minor_count < minor_limit) {
         ++minor_count;
         min = 0;
         for (int i = 0; i < current; ++i) {
-          e = candidates[i];
-          c = ns.reduced(e);
+          int e = candidates[i];
+          Cost c = ns.reduced(e);
           if (c < min) {
             min = c;
             ns.in_arc = e;
@@ -365,32 +356,22 @@ struct Network {
       const int m = ns.arcs();
       min = 0;
       current = 0;
-      for (e = next; e != m; ++e) {
-        c = ns.reduced(e);
+      for (int i = 0, e = next; i != m; ++i, e = wrapped(e + 1, m)) {
+        Cost c = ns.reduced(e);
         if (c < 0) {
           candidates[current++] = e;
           if (c < min) {
             min = c;
             ns.in_arc = e;
           }
-          if (current == length) goto found;
-        }
-      }
-      for (e = 0; e != next; ++e) {
-        c = ns.reduced(e);
-        if (c < 0) {
-          candidates[current++] = e;
-          if (c < min) {
-            min = c;
-            ns.in_arc = e;
+          if (current == length) {
+            next = e;
+            break;
           }
-          if (current == length) goto found;
         }
       }
       if (current == 0) return false;
-    found:
       minor_count = 1;
-      next = e;
       return true;
     }
   };
@@ -501,6 +482,17 @@ int32_t mm_ns_solve(void* handle, int32_t rule, int32_t cold) {
   Network* ns = static_cast<Network*>(handle);
   return ns->solve(rule, cold != 0 || !ns->has_tree);
 }
+
+// The arcs' costs times their flows.
+int64_t mm_ns_total_cost(void* handle) {
+  Network* ns = static_cast<Network*>(handle);
+  int64_t total = 0;
+  for (int e = 0; e != ns->arcs(); ++e) total += ns->cost[e] * ns->flow[e];
+  return total;
+}
+
+// Whether the last solve ended optimal, with a tree that the next one goes on from.
+int32_t mm_ns_has_tree(void* handle) { return static_cast<Network*>(handle)->has_tree ? 1 : 0; }
 
 void mm_ns_flow(void* handle, int64_t* out) {
   Network* ns = static_cast<Network*>(handle);

@@ -50,6 +50,10 @@ def _library() -> ctypes.CDLL:
     lib.mm_ns_add_arcs.argtypes = [ptr, i64, ptr, ptr, ptr]
     lib.mm_ns_set_costs.restype = None
     lib.mm_ns_set_costs.argtypes = [ptr, ptr]
+    lib.mm_ns_has_tree.restype = i32
+    lib.mm_ns_has_tree.argtypes = [ptr]
+    lib.mm_ns_total_cost.restype = i64
+    lib.mm_ns_total_cost.argtypes = [ptr]
     lib.mm_ns_solve.restype = i32
     lib.mm_ns_solve.argtypes = [ptr, i32, i32]
     for name in ("mm_ns_flow", "mm_ns_potential", "mm_ns_state"):
@@ -125,8 +129,7 @@ class GrowingNetwork:
         self.solves = 0
         self.cold_solves = 0  # solves from the hub arcs, not from a tree
         self.pivot_rule: str | None = None  # the last solve's
-        self._cost: IntArray | None = None  # per arc, None while arcs added lack theirs
-        self._cold_next = True
+        self._costs_set = False  # whether every arc has its cost
 
     def __reduce__(self) -> tuple[object, tuple[object, ...]]:
         """Pickled whole, tree included: unpickled in another process it goes on from the same
@@ -140,7 +143,7 @@ class GrowingNetwork:
             *(_ptr(a) for a in arcs.values()),
             ctypes.addressof(has_tree),
         )
-        counts = (self.solves, self.cold_solves, self.pivot_rule, self._cold_next)
+        counts = (self.solves, self.cold_solves, self.pivot_rule)
         return (_restored, (self._arcs(), tree, arcs, bool(has_tree.value), counts))
 
     def _arcs(self) -> tuple[IntArray, int, npt.NDArray[np.int32], npt.NDArray[np.int32], IntArray]:
@@ -168,7 +171,7 @@ class GrowingNetwork:
         if self._lib.mm_ns_add_arcs(self._handle, k, _ptr(starts_), _ptr(ends_), _ptr(cap_)):
             raise NetworkError("an arc names a node out of range or has a negative capacity")
         self.n_arcs += k
-        self._cost = None
+        self._costs_set = False
 
     def set_costs(self, cost: npt.ArrayLike) -> None:
         """Every arc's cost per unit, in the order the arcs were given (hub arcs first)."""
@@ -176,19 +179,18 @@ class GrowingNetwork:
         if cost_.shape != (self.n_arcs,):
             raise NetworkError(f"{self.n_arcs} arc costs wanted, got {cost_.size}")
         self._lib.mm_ns_set_costs(self._handle, _ptr(cost_))
-        self._cost = cost_
+        self._costs_set = True
 
     def solve(self, pivot_rule: str = "candidate_list", cold: bool = False) -> None:
         """The min-cost flow: from the last optimum's tree, or from the hub arcs where
         ``cold``, or where there is no optimum to go on from."""
-        if self._cost is None:
+        if not self._costs_set:
             raise NetworkError("the costs of the arcs added since they were last set are missing")
-        cold = cold or self._cold_next
+        cold = cold or not self._lib.mm_ns_has_tree(self._handle)
         status = self._lib.mm_ns_solve(self._handle, PIVOT_RULES[pivot_rule], int(cold))
         self.solves += 1
         self.cold_solves += int(cold)
         self.pivot_rule = pivot_rule
-        self._cold_next = status != 0
         if status == 1:
             raise NetworkError("the hub arcs cannot carry the supplies (capacity too small)")
         if status == 2:
@@ -201,9 +203,9 @@ class GrowingNetwork:
 
     def total_cost(self) -> int:
         """The last solve's cost: the arcs' costs times their flows."""
-        if self._cost is None:
+        if not self._costs_set:
             raise NetworkError("the costs of the arcs added since they were last set are missing")
-        return int(self._cost @ self.flow())
+        return int(self._lib.mm_ns_total_cost(self._handle))
 
     def flow(self) -> IntArray:
         """Units per arc, in the order the arcs were given."""
@@ -230,7 +232,7 @@ def _restored(
     tree: dict[str, np.ndarray],
     flows: dict[str, np.ndarray],
     has_tree: bool,
-    counts: tuple[int, int, str | None, bool],
+    counts: tuple[int, int, str | None],
 ) -> GrowingNetwork:
     """A network unpickled (see :meth:`GrowingNetwork.__reduce__`)."""
     supply, hub, starts, ends, cap = arcs
@@ -242,5 +244,5 @@ def _restored(
     if [a.size for a in arrays] != [net.n_nodes] * len(_NODE_STATE) + [net.n_arcs] * 2:
         raise NetworkError("the state does not fit the network")
     net._lib.mm_ns_set_state(net._handle, *(_ptr(a) for a in arrays), int(has_tree))
-    net.solves, net.cold_solves, net.pivot_rule, net._cold_next = counts
+    net.solves, net.cold_solves, net.pivot_rule = counts
     return net

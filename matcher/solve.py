@@ -2742,12 +2742,12 @@ _WARM_PIVOT_RULE = "candidate_list"
 class _NetworkSolution:
     """What :func:`_network_solve` found on a working set.
 
-    Its duals come from the nodes' potentials, which LEMON works out only when asked (a
-    shortest-path search over the residual graph, for potentials that do not depend on where
-    the tree hangs); they are read at the first use of :attr:`row_dual` or :meth:`basis`,
+    Its duals come from the nodes' potentials, the network simplex's tree's, which the next
+    solve moves on; they are read at the first use of :attr:`row_dual` or :meth:`basis`,
     which must come before the network solves again.  A restricted round's solution is
-    priced only where a full round goes on from it (100k x 20 depots seed 3: the potentials
-    took 4.4 s of the workers' 66 s in restricted rounds)."""
+    priced only where a full round goes on from it.  (When the potentials were LEMON's, a
+    shortest-path search at each read, that saved 4.4 s of the workers' 66 s in restricted
+    rounds of 100k x 20 depots seed 3.)"""
 
     x: FloatArray  # units per working route
     error: float  # how far the value may lie above the optimum (costs rounded)
@@ -2758,13 +2758,17 @@ class _NetworkSolution:
     potential: IntArray | None = None  # per node, Z last (:meth:`read_duals`)
 
     def read_duals(self) -> IntArray:
-        """The nodes' potentials, read from LEMON if not read yet."""
+        """The nodes' potentials, read from the network if not read yet."""
         if self.potential is None:
-            network = self.network()
-            if network is None or network.solves != self.solve:
-                raise RuntimeError("the network has solved again: its duals are gone")
-            self.potential = network.potentials()
+            self.potential = self._network().potentials()
         return self.potential
+
+    def _network(self) -> _FlowNetwork:
+        """The network as this solve left it (routes may have joined it since)."""
+        network = self.network()
+        if network is None or network.solves != self.solve:
+            raise RuntimeError("the network has solved again: its duals are gone")
+        return network
 
     @cached_property
     def row_dual(self) -> FloatArray:
@@ -2782,8 +2786,9 @@ class _NetworkSolution:
     def basis(self) -> highspy.HighsBasis | None:
         """This optimum as a basis of the family's HiGHS model (:func:`_tree_basis`)."""
         f, potential = self.flow, self.read_duals()
-        reduced = f.arc_cost + potential[f.starts] - potential[f.ends]
-        return _tree_basis(f.starts, f.ends, f.flow, reduced, f.senders, f.receivers, self.x.size)
+        starts, ends = self._network().arcs(self.x.size)
+        reduced = f.arc_cost + potential[starts] - potential[ends]
+        return _tree_basis(starts, ends, f.flow, reduced, f.senders, f.receivers, self.x.size)
 
 
 @dataclass
@@ -2792,8 +2797,6 @@ class _Flow:
 
     flow: IntArray  # per arc: routes first, then u -> Z per sender, then Z -> v per receiver
     arc_cost: IntArray
-    starts: IntArray
-    ends: IntArray
     senders: IntArray
     receivers: IntArray
     scale: float  # euros times this are the scaled costs
@@ -2859,25 +2862,25 @@ class _FlowNetwork:
     the solves that go on from a tree, by its candidate list (``_WARM_PIVOT_RULE``)."""
 
     def __init__(
-        self,
-        model: _Model,
-        routes: IntArray,
-        qty: IntArray,
-        graph: GrowingNetwork | None = None,
-        solves: int = 0,
+        self, model: _Model, routes: IntArray, qty: IntArray, graph: GrowingNetwork | None = None
     ) -> None:
-        """``graph``, where given, is this network as another process left it after
-        ``solves`` solves (:meth:`_LocalFamilies.adopt`), to go on from."""
+        """``graph``, where given, is this network as another process left it
+        (:meth:`_LocalFamilies.adopt`), to go on from."""
         tables = model.tables
         n_s, n_d = len(tables.s_ids), len(tables.d_ids)
         n_rows = model.n_base_rows
         self.model = model
         self.routes = routes
         self.src, self.dem = model.src_rows(routes), model.dem_rows(routes)
-        z = n_rows
         self.senders = np.concatenate([np.arange(n_s), np.arange(n_s + n_d, n_rows)])
         self.receivers = np.arange(n_s, n_s + n_d)
         self.total = int(qty.sum())
+        self.capacity = max(self.total, 1)
+        if graph is not None:
+            assert graph.n_arcs == n_rows + routes.size
+            self.graph = graph
+            return
+        z = n_rows
         supply = np.concatenate([qty, [0]]).astype(np.int64)
         supply[n_s : n_s + n_d] *= -1
         supply[z] = -int(supply[:z].sum())
@@ -2885,27 +2888,23 @@ class _FlowNetwork:
         sends = np.ones(n_rows, bool)
         sends[self.receivers] = False
         rows = np.arange(n_rows)
-        self.capacity = max(self.total, 1)
-        self.solves = solves
-        if graph is not None:
-            assert graph.n_arcs == n_rows + routes.size
-            self.graph = graph
-            return
         self.graph = GrowingNetwork(
             supply, z, np.where(sends, rows, z), np.where(sends, z, rows), self.capacity
         )
         self.graph.add_arcs(self.src, self.dem, self.capacity)
 
     @property
-    def starts(self) -> IntArray:
-        """Per arc in :class:`_Flow`'s order (routes, then ``u -> Z``, then ``Z -> v``)."""
-        z = self.model.n_base_rows
-        return np.concatenate([self.src, self.senders, np.full(self.receivers.size, z)])
+    def solves(self) -> int:
+        """How many times the network has been solved (here or where it came from)."""
+        return self.graph.solves
 
-    @property
-    def ends(self) -> IntArray:
+    def arcs(self, m: int) -> tuple[IntArray, IntArray]:
+        """Starts and ends per arc in :class:`_Flow`'s order, for the first ``m`` routes
+        (those of a solve made before routes joined): routes, then ``u -> Z``, then ``Z -> v``."""
         z = self.model.n_base_rows
-        return np.concatenate([self.dem, np.full(self.senders.size, z), self.receivers])
+        starts = np.concatenate([self.src[:m], self.senders, np.full(self.receivers.size, z)])
+        ends = np.concatenate([self.dem[:m], np.full(self.senders.size, z), self.receivers])
+        return starts, ends
 
     def extend(self, routes: IntArray) -> None:
         """Grow the network to ``routes``, which start with the routes it has: the others
@@ -2938,7 +2937,6 @@ class _FlowNetwork:
         self.graph.set_costs(cost_in_graph)
         rule = _WARM_PIVOT_RULE if self.solves else "block_search"
         self.graph.solve(rule)
-        self.solves += 1
         in_graph = self.graph.flow()
         m = self.routes.size
 
@@ -2948,8 +2946,6 @@ class _FlowNetwork:
         return _Flow(
             as_flow(in_graph),
             as_flow(cost_in_graph),
-            self.starts,
-            self.ends,
             self.senders,
             self.receivers,
             scale,
@@ -3493,7 +3489,7 @@ class _FamilyState:
     numbers: dict[str, float]
     counts: tuple[int, float, float, float]  # rounds, LP, pricing and last solve's seconds
     shortfall: float
-    network: tuple[IntArray, GrowingNetwork, int] | None  # routes, graph, solves
+    network: tuple[IntArray, GrowingNetwork] | None  # its routes and graph
 
 
 class _LocalFamilies:
@@ -3807,7 +3803,7 @@ class _LocalFamilies:
             numbers=self.numbers[n],
             counts=(gen.rounds, gen.lp_seconds, gen.pricing_seconds, gen.network_seconds),
             shortfall=gen.shortfall,
-            network=None if network is None else (network.routes, network.graph, network.solves),
+            network=None if network is None else (network.routes, network.graph),
         )
         self._release(n)
         # protocol 5 writes the arrays into the pickle as they are (the largest family at 100k
@@ -3824,9 +3820,8 @@ class _LocalFamilies:
         gen.rounds, gen.lp_seconds, gen.pricing_seconds, gen.network_seconds = state.counts
         gen.shortfall, gen.stopped_short = state.shortfall, True
         if state.network is not None:
-            gen.network = _FlowNetwork(
-                gen.model, state.network[0], _row_qty(gen.model.tables), *state.network[1:]
-            )
+            routes, graph = state.network
+            gen.network = _FlowNetwork(gen.model, routes, _row_qty(gen.model.tables), graph)
         self.solvers[n] = gen
         self.columns[n] = state.columns
         self.numbers[n] = state.numbers
