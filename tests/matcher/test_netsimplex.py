@@ -260,7 +260,8 @@ def test_hub_arcs_too_small_for_the_supplies_are_refused_at_the_solve() -> None:
 
 def test_a_network_pickled_goes_on_from_the_same_tree_pivot_for_pivot() -> None:
     """A family's network travels to another worker as a pickle: there, arcs added and costs
-    changed, it ends with the same flows and potentials as the one left behind, from its tree."""
+    changed, it ends with the same flows and potentials as the one left behind, from its tree.
+    It travels after a solve from a tree too, which numbers the nodes its own way."""
     rng = np.random.default_rng(3)
     n_s = n_d = 60
     z = n_s + n_d
@@ -284,7 +285,15 @@ def test_a_network_pickled_goes_on_from_the_same_tree_pivot_for_pivot() -> None:
     assert (there.flow() == here.flow()).all() and (there.states() == here.states()).all()
     cost = np.concatenate([t.hub_cost, t.cost + rng.integers(0, 80, 900)])
     for net in (here, there):
-        net.add_arcs(t.starts[600:], t.ends[600:], t.capacity)
+        net.add_arcs(t.starts[600:750], t.ends[600:750], t.capacity)
+        net.set_costs(cost[: z + 750])
+        net.solve()
+    assert (there.potentials() == here.potentials()).all()
+    there = pickle.loads(pickle.dumps(there))
+    assert (there.flow() == here.flow()).all() and (there.states() == here.states()).all()
+    cost = cost + rng.integers(0, 40, z + 900)
+    for net in (here, there):
+        net.add_arcs(t.starts[750:], t.ends[750:], t.capacity)
         net.set_costs(cost)
         net.solve()
     assert there.cold_solves == here.cold_solves == 1
