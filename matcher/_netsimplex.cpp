@@ -16,12 +16,14 @@
 //   potentials of that size wherever one stays in the tree).
 // * A solve after the costs changed recomputes the potentials along the tree and goes on from
 //   it (LEMON, as pylmcf extends it, does the same in warmRun with costs_changed).
-// * Such a solve first renumbers the nodes in the tree's thread order.  After each pivot the
-//   potentials of a subtree change, a walk along the thread that chases one pointer per node
-//   (a thousand nodes a pivot, on average, in the price rounds of 100k x 20 depots); in thread
-//   order it reads memory mostly in sequence.  That took the whole run of seed 3 from 64.0 and
-//   59.4 s to 52.6 and 51.0 s (run in turns), with the same pivots.  Renumbering every 300 to
-//   16,000 pivots as well measured the same as once a solve (50.0-51.7 s).
+// * Such a solve first renumbers the nodes in the tree's thread order, and every solve does
+//   again every RELABEL_EVERY pivots.  After each pivot the potentials of a subtree change, a
+//   walk along the thread that chases one pointer per node (a thousand nodes a pivot, on
+//   average, in the price rounds of 100k x 20 depots); in thread order it reads memory mostly
+//   in sequence.  Renumbering at the start of the solves from a tree took the whole run of
+//   seed 3 from 64.0 and 59.4 s to 52.6 and 51.0 s (run in turns), with the same pivots;
+//   renumbering every 2,000 pivots as well took the 43 solves from nothing that match what
+//   rounding leaves (matcher.solve._transport_flow) from 4.2 / 4.4 s to 2.7 / 2.6 s.
 //
 // Used from Python through ctypes (matcher/netsimplex.py); every entry point below is C.
 
@@ -65,6 +67,7 @@ struct Network {
   std::vector<Cost> pi;
   std::vector<int> dirty_revs;
   bool has_tree = false;  // whether the last solve ended optimal (a tree to go on from)
+  int64_t pivots = 0;     // the last solve's
 
   // Nodes are numbered in the tree's thread order at the start of each solve that goes on
   // from a tree (relabel), so that the walks along the thread, above all the potentials'
@@ -433,17 +436,21 @@ struct Network {
     }
   };
 
+  static constexpr long RELABEL_EVERY = 2000;  // pivots (see the top of the file)
+
   template <typename Rule>
   int run() {
     Rule rule(*this);
     while (rule.find()) {
       if (!pivot()) return UNBOUNDED;
+      if (++pivots % RELABEL_EVERY == 0) relabel_in_thread_order();
     }
     return OPTIMAL;
   }
 
   int solve(int rule, bool cold) {
     has_tree = false;
+    pivots = 0;
     if (cold) {
       if (!init_tree()) return BAD_INPUT;
       if (!initial_pivots()) return UNBOUNDED;
@@ -553,6 +560,9 @@ int64_t mm_ns_total_cost(void* handle) {
   for (int e = 0; e != ns->arcs(); ++e) total += ns->cost[e] * ns->flow[e];
   return total;
 }
+
+// The pivots of the last solve (LEMON's initial pivots of a solve from nothing not counted).
+int64_t mm_ns_pivots(void* handle) { return static_cast<Network*>(handle)->pivots; }
 
 // Whether the last solve ended optimal, with a tree that the next one goes on from.
 int32_t mm_ns_has_tree(void* handle) { return static_cast<Network*>(handle)->has_tree ? 1 : 0; }

@@ -50,6 +50,8 @@ def _library() -> ctypes.CDLL:
     lib.mm_ns_add_arcs.argtypes = [ptr, i64, ptr, ptr, ptr]
     lib.mm_ns_set_costs.restype = None
     lib.mm_ns_set_costs.argtypes = [ptr, ptr]
+    lib.mm_ns_pivots.restype = i64
+    lib.mm_ns_pivots.argtypes = [ptr]
     lib.mm_ns_has_tree.restype = i32
     lib.mm_ns_has_tree.argtypes = [ptr]
     lib.mm_ns_total_cost.restype = i64
@@ -195,6 +197,11 @@ class GrowingNetwork:
             raise NetworkError("the hub arcs cannot carry the supplies (capacity too small)")
         if status == 2:
             raise NetworkError("the costs make a cycle of unbounded gain")
+
+    @property
+    def pivots(self) -> int:
+        """The last solve's pivots in this process (0 before the first, and after a pickle)."""
+        return int(self._lib.mm_ns_pivots(self._handle))
 
     @property
     def warm_solves(self) -> int:

@@ -88,9 +88,15 @@ def _networkx_cost(
 
 
 def _check_optimal(net: GrowingNetwork, t: _Transport, k: int, cost: np.ndarray) -> None:
-    """The flow meets every supply within the capacities, the potentials prove it optimal
-    (no arc below its bound at a negative reduced cost, none with flow at a positive one),
-    and networkx finds the same cost."""
+    """:func:`_check_certified`, and networkx finds the same cost."""
+    _check_certified(net, t, k, cost)
+    starts, ends = t.arcs(k)
+    assert net.total_cost() == _networkx_cost(t.supply, starts, ends, cost, t.capacity)
+
+
+def _check_certified(net: GrowingNetwork, t: _Transport, k: int, cost: np.ndarray) -> None:
+    """The flow meets every supply within the capacities, and the potentials prove it optimal
+    (no arc below its bound at a negative reduced cost, none with flow at a positive one)."""
     starts, ends = t.arcs(k)
     flow, pi = net.flow(), net.potentials()
     assert flow.shape == (t.z + k,)
@@ -103,11 +109,41 @@ def _check_optimal(net: GrowingNetwork, t: _Transport, k: int, cost: np.ndarray)
     assert (reduced[flow < t.capacity] >= 0).all()
     assert (reduced[flow > 0] <= 0).all()
     assert pi[t.z] == 0
-    assert (
-        net.total_cost()
-        == int(cost @ flow)
-        == _networkx_cost(t.supply, starts, ends, cost, t.capacity)
+    assert net.total_cost() == int(cost @ flow)
+
+
+def _random_transport(rng: np.random.Generator, n: int, m: int) -> _Transport:
+    """``n`` senders, ``n`` receivers and ``m`` random routes between them."""
+    z = 2 * n
+    supply = np.concatenate([rng.integers(0, 50, z), [0]]).astype(np.int64)
+    supply[n:z] *= -1
+    supply[z] = -supply[:z].sum()
+    return _Transport(
+        supply,
+        np.concatenate([np.arange(n), np.full(n, z)]),
+        np.concatenate([np.full(n, z), np.arange(n, z)]),
+        rng.integers(50, 500, z),
+        rng.integers(0, n, m),
+        rng.integers(n, z, m),
+        rng.integers(0, 600, m),
     )
+
+
+def test_a_solve_that_renumbers_the_nodes_on_the_way_ends_optimal() -> None:
+    """A solve renumbers the nodes in the tree's order every 2,000 pivots (and a solve from a
+    tree at its start): a network that takes several times that many, from nothing and then
+    from its tree after its costs moved, ends optimal, proven by its potentials in the
+    caller's numbering."""
+    rng = np.random.default_rng(11)
+    t = _random_transport(rng, 3000, 60_000)
+    net = t.network(60_000)
+    for step in range(2):
+        cost = np.concatenate([t.hub_cost, t.cost + rng.integers(0, 200 * step + 1, 60_000)])
+        net.set_costs(cost)
+        net.solve("block_search" if step == 0 else "candidate_list")
+        assert net.pivots > 3 * 2000
+        _check_certified(net, t, 60_000, cost)
+    assert net.cold_solves == 1 and net.warm_solves == 1
 
 
 @settings(max_examples=150, deadline=None)
