@@ -112,10 +112,11 @@ def _check_certified(net: GrowingNetwork, t: _Transport, k: int, cost: np.ndarra
     assert net.total_cost() == int(cost @ flow)
 
 
-def _random_transport(rng: np.random.Generator, n: int, m: int) -> _Transport:
-    """``n`` senders, ``n`` receivers and ``m`` random routes between them."""
+def _random_transport(rng: np.random.Generator, n: int, m: int, units: int = 50) -> _Transport:
+    """``n`` senders, ``n`` receivers (fewer than ``units`` units each) and ``m`` random
+    routes between them."""
     z = 2 * n
-    supply = np.concatenate([rng.integers(0, 50, z), [0]]).astype(np.int64)
+    supply = np.concatenate([rng.integers(0, units, z), [0]]).astype(np.int64)
     supply[n:z] *= -1
     supply[z] = -supply[:z].sum()
     return _Transport(
@@ -185,23 +186,8 @@ def test_a_larger_network_grown_in_steps_ends_where_one_built_whole_does() -> No
     """200 senders, 200 receivers and 4,000 routes, let in 500 at a time with costs that
     move: each warm solve costs what a network built afresh with the same arcs costs."""
     rng = np.random.default_rng(7)
-    n_s = n_d = 200
-    z = n_s + n_d
-    qty = rng.integers(0, 50, z)
-    supply = np.concatenate([qty, [0]]).astype(np.int64)
-    supply[n_s:z] *= -1
-    supply[z] = -supply[:z].sum()
-    hub_starts = np.concatenate([np.arange(n_s), np.full(n_d, z)])
-    hub_ends = np.concatenate([np.full(n_s, z), np.arange(n_s, z)])
-    t = _Transport(
-        supply,
-        hub_starts,
-        hub_ends,
-        rng.integers(50, 500, z),
-        rng.integers(0, n_s, 4000),
-        rng.integers(n_s, z, 4000),
-        rng.integers(0, 600, 4000),
-    )
+    t = _random_transport(rng, 200, 4000)
+    z = t.z
     grown = t.network(500)
     for k in range(500, 4001, 500):
         if k > grown.n_arcs - z:
@@ -299,20 +285,8 @@ def test_a_network_pickled_goes_on_from_the_same_tree_pivot_for_pivot() -> None:
     changed, it ends with the same flows and potentials as the one left behind, from its tree.
     It travels after a solve from a tree too, which numbers the nodes its own way."""
     rng = np.random.default_rng(3)
-    n_s = n_d = 60
-    z = n_s + n_d
-    supply = np.concatenate([rng.integers(0, 30, z), [0]]).astype(np.int64)
-    supply[n_s:z] *= -1
-    supply[z] = -supply[:z].sum()
-    t = _Transport(
-        supply,
-        np.concatenate([np.arange(n_s), np.full(n_d, z)]),
-        np.concatenate([np.full(n_s, z), np.arange(n_s, z)]),
-        rng.integers(50, 500, z),
-        rng.integers(0, n_s, 900),
-        rng.integers(n_s, z, 900),
-        rng.integers(0, 600, 900),
-    )
+    t = _random_transport(rng, 60, 900, units=30)
+    z = t.z
     here = t.network(600)
     here.set_costs(np.concatenate([t.hub_cost, t.cost[:600]]))
     here.solve("block_search")
