@@ -1491,6 +1491,70 @@ def test_the_master_grown_over_several_solves_reaches_the_optimum_of_one_solved_
         assert cheapest.sum() - float((prices * room).sum()) == pytest.approx(value, abs=1e-6)
 
 
+def test_the_master_drops_columns_unused_for_a_while_and_stays_the_optimum_of_the_rest() -> None:
+    """Over 30 solves, a column that has been nonbasic for _MASTER_COLUMN_IDLE solves in a
+    row leaves the HiGHS model, with the overfill columns of the rows that went: its weight
+    is 0 from then on, and each value is that of the master LP over the columns still in it,
+    built afresh, at whose prices the Lagrangian bound over those columns meets the value."""
+    from scipy.optimize import linprog
+    from scipy.sparse import csc_matrix
+
+    from matcher.solve import _MASTER_COLUMN_IDLE, _MASTER_SLACK_EUR, _Column, _Master
+
+    rng = np.random.default_rng(12)
+    n_fam, room = 4, np.full((3, 8), 10.0)
+    master = _Master(n_fam, room)
+    seen_gone = 0
+    for _ in range(30):
+        for n in range(n_fam):
+            volume = rng.random(room.shape) * rng.choice([0.0, 4.0, 9.0])
+            master.add(n, _Column(cost=float(rng.random() * 20), volume=volume, whole=True))
+        unused_before, gone_before = master.unused.copy(), master.col_of < 0
+        weights, prices, value = master.solve()
+        gone = master.col_of < 0
+        # a column goes only after _MASTER_COLUMN_IDLE solves without a place in the basis
+        newly = gone[: gone_before.size] & ~gone_before
+        assert (unused_before[newly] == _MASTER_COLUMN_IDLE - 1).all()
+        assert not gone[gone_before.size :].any()  # (new columns have had no solve yet)
+        assert (weights[gone] == 0).all()
+        seen_gone = int(gone.sum())
+        # HiGHS holds the columns left, one overfill column per row and no other
+        assert master.h.getNumCol() == int((~gone).sum()) + master.cells.size + master.emptied.size
+        live = np.nonzero(~gone)[0]
+        cells = np.argwhere(np.ones_like(room, bool))  # every depot day
+        volume = np.stack([master.columns[j].volume[cells[:, 0], cells[:, 1]] for j in live], 1)
+        n_row = len(cells)
+        family = np.asarray(master.family)[live]
+        fresh = linprog(
+            np.concatenate(
+                [[master.columns[j].cost for j in live], np.full(n_row, _MASTER_SLACK_EUR)]
+            ),
+            A_ub=np.hstack([volume, -np.eye(n_row)]),
+            b_ub=room[cells[:, 0], cells[:, 1]],
+            A_eq=csc_matrix(
+                (np.ones(live.size), (family, np.arange(live.size))),
+                shape=(n_fam, live.size + n_row),
+            ),
+            b_eq=np.ones(n_fam),
+            method="highs",
+        )
+        assert fresh.status == 0
+        assert value == pytest.approx(fresh.fun, abs=1e-6)
+        assert np.bincount(master.family, weights, n_fam) == pytest.approx(np.ones(n_fam))
+        held = sum(w * c.volume for w, c in zip(weights, master.columns, strict=True))
+        over = np.maximum(held - room, 0.0)
+        assert value == pytest.approx(
+            float(weights @ [c.cost for c in master.columns]) + _MASTER_SLACK_EUR * over.sum(),
+            abs=1e-6,
+        )
+        cheapest = np.full(n_fam, np.inf)
+        for j in live:
+            priced = master.columns[j].cost + float((prices * master.columns[j].volume).sum())
+            cheapest[master.family[j]] = min(cheapest[master.family[j]], priced)
+        assert cheapest.sum() - float((prices * room).sum()) == pytest.approx(value, abs=1e-6)
+    assert seen_gone > len(master.columns) / 2  # most columns went: the test saw them go
+
+
 def test_the_master_has_rows_for_the_days_that_bind_and_drops_those_that_stop_mattering() -> None:
     """Two families over one depot's 50 days with room for 15 m3.  Each family's first
     column stores 10 m3 on every day and 10.5 on day 20, its second holds nothing (5 EUR dearer
