@@ -174,8 +174,9 @@ class _Model:
         src, kind = (
             (pool.src, pool.kind) if routes is None else (pool.src[routes], pool.kind[routes])
         )
-        src = src.astype(np.int64)
-        return np.where(kind == STOCK, src + (len(self.tables.s_ids) + len(self.tables.d_ids)), src)
+        rows = src.astype(np.int64)
+        rows[kind == STOCK] += len(self.tables.s_ids) + len(self.tables.d_ids)
+        return rows
 
     def dem_rows(self, routes: IntArray | None = None) -> IntArray:
         """The demand row of each of ``routes`` (of every route where None)."""
@@ -341,33 +342,36 @@ def _spanned(
     :func:`_depot_day_duals`) over the days it holds volume in its depot, negative for stock
     routes, which free the days from their delivery on.
 
-    The depots' days are laid end to end (keyed by depot, then day), so that one search
-    answers every route whatever its depot (at 100k listings a side, a search per depot took
-    10 s of each worker's time), ``_SPANNED_CHUNK`` routes at a time (at 10k listings a side,
-    all 772k listed routes at once raised peak memory by 40 MiB)."""
+    The prefix sums are laid out per depot on every day from the first day with a value to
+    the day after the last, so that a route's sum is two look-ups, whatever its depot (a
+    binary search per route over the depots' days, laid end to end, took twice as long over
+    the 2.7M routes of a family at 100k listings a side).  Those days lie on the grid of
+    :func:`_day_grid`, which spans them too.  ``_SPANNED_CHUNK`` routes go at a time (at 10k
+    listings a side, all 772k listed routes at once raised peak memory by 40 MiB)."""
     pool = model.pool
     out = np.zeros(idx.size)
-    counts = np.array([days.size for days, _ in day_prefix], dtype=np.int64)
-    if not counts.any():
+    valued = [days for days, _ in day_prefix if days.size]
+    if not valued:
         return out
-    stride = np.int64(1) << 32  # above any day's ordinal
-    keys = np.concatenate([k * stride + days for k, (days, _) in enumerate(day_prefix)])
-    # each depot's prefix has one entry more than it has days: the k-th depot's prefix entry
-    # for its j-th day sits at (its first key's position) + k + j, and its total at the end
-    prefix = np.concatenate([prefix for _, prefix in day_prefix])
-    total_at = np.cumsum(counts) + np.arange(counts.size)
+    first = min(int(days[0]) for days in valued)
+    width = max(int(days[-1]) for days in valued) - first + 2
+    every_day = first + np.arange(width)
+    # per depot, at position i: the sum of the values of the days before first + i
+    dense = np.stack(
+        [prefix[np.searchsorted(days, every_day, "left")] for days, prefix in day_prefix]
+    )
+    flat, total = dense.ravel(), dense[:, -1]
     on = np.nonzero(pool.depot[idx] >= 0)[0]
     for start in range(0, on.size, _SPANNED_CHUNK):
         at = on[start : start + _SPANNED_CHUNK]
         r = idx[at]
         depot = pool.depot[r]
-        p_at = np.searchsorted(keys, depot * stride + pool.p[r], "left") + depot
-        q_at = np.searchsorted(keys, depot * stride + pool.q[r], "left") + depot
-        is_stock = pool.kind[r] == STOCK
+        row = depot.astype(np.int64) * width
+        q_at = row + np.clip(pool.q[r] - first, 0, width - 1)
         # depot route: days p <= day < q, coefficient +m3; stock: days >= q, coefficient -m3
-        held = np.where(
-            is_stock, prefix[q_at] - prefix[total_at[depot]], prefix[q_at] - prefix[p_at]
-        )
+        held = flat[q_at] - flat[row + np.clip(pool.p[r] - first, 0, width - 1)]
+        stock = np.flatnonzero(pool.kind[r] == STOCK)
+        held[stock] = flat[q_at[stock]] - total[depot[stock]]
         out[at] = model.m3_of(r) * held
     return out
 
@@ -559,8 +563,12 @@ def _reduced_costs(
 ) -> FloatArray:
     """Reduced cost of the pool's ``routes`` (default: all) against the current duals."""
     if routes is None:  # (the whole pool: no copies of its columns first)
-        idx = np.arange(len(model.pool))
-        rc = model.obj - row_dual[model.src_rows()] - row_dual[model.dem_rows()]
+        pool = model.pool
+        idx = np.arange(len(pool))
+        src_dual = row_dual[pool.src]  # the rows of stock routes follow: put right below
+        stock = np.flatnonzero(pool.kind == STOCK)
+        src_dual[stock] = row_dual[model.src_rows(stock)]
+        rc = model.obj - src_dual - row_dual[pool.dem + len(model.tables.s_ids)]
     else:
         idx = routes
         rc = model.obj[idx] - row_dual[model.src_rows(idx)] - row_dual[model.dem_rows(idx)]

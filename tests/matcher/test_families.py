@@ -431,6 +431,40 @@ def test_the_volume_held_on_every_depot_at_once_is_what_each_depot_holds_on_its_
     assert {-1, DEPOT, STOCK} <= kinds  # direct routes, routes through a depot, and stock
 
 
+def test_the_whole_pools_reduced_costs_are_those_of_its_routes_one_by_one() -> None:
+    """:func:`_reduced_costs` over the whole pool (the supply duals looked up by the pool's
+    own indices, the stock routes' put right after) gives what it gives route by route, with
+    prices on depot days, for every family's routes (direct, through a depot, transfers and
+    stock); and a route's supply or stock row is its supply index, or its stock index after
+    the supply and demand rows."""
+    from matcher.routes import STOCK
+    from matcher.solve import _reduced_costs, _set_prices
+
+    local, _, grid = _largest_family()
+    rng = np.random.default_rng(4)
+    stock_seen = 0
+    for n in local.parts:
+        local.first(n, grid)
+        gen = local.solvers[n]
+        model = gen.model
+        pool, tables = model.pool, model.tables
+        shape = (len(tables.k_ids), grid.size)
+        _set_prices(gen, grid, np.where(rng.random(shape) < 0.3, rng.random(shape), 0.0))
+        row_dual = -rng.random(model.n_base_rows) * 50
+        every = np.arange(len(pool))
+        assert _reduced_costs(model, row_dual) == pytest.approx(
+            _reduced_costs(model, row_dual, every), rel=1e-12, abs=1e-9
+        )
+        stock = pool.kind == STOCK
+        offset = len(tables.s_ids) + len(tables.d_ids)
+        expected = np.where(stock, pool.src.astype(np.int64) + offset, pool.src)
+        assert (model.src_rows() == expected).all()
+        part = rng.choice(len(pool), size=len(pool) // 3, replace=False)
+        assert (model.src_rows(part) == expected[part]).all()
+        stock_seen += int(stock.sum())
+    assert stock_seen > 0
+
+
 def test_route_pools_hold_listings_days_depots_and_materials_in_32_bits_and_grow_in_place() -> None:
     """A family's pool keeps its supply, stock and demand indices, days, depots and materials
     as 32-bit integers (the same values), whether built, taken, joined or grown by the pricer,
