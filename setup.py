@@ -1,4 +1,4 @@
-"""The C++ part of the package: setuptools reads everything else from pyproject.toml."""
+"""The C++ parts of the package: setuptools reads everything else from pyproject.toml."""
 
 from setuptools import Extension, setup
 
@@ -9,6 +9,12 @@ setup(
             ["matcher/_netsimplex.cpp"],
             language="c++",
             extra_compile_args=["-O3", "-std=c++17", "-Wall", "-Wextra"],
-        )
+        ),
+        Extension(
+            "matcher._dominance",
+            ["matcher/_dominance.cpp"],
+            language="c++",
+            extra_compile_args=["-O3", "-std=c++17", "-Wall", "-Wextra"],
+        ),
     ]
 )

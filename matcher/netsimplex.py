@@ -16,11 +16,12 @@ not receive comes from it).  Those arcs are the first spanning tree, feasible by
 from __future__ import annotations
 
 import ctypes
-import importlib.util
 from functools import cache
 
 import numpy as np
 import numpy.typing as npt
+
+from matcher.native import load_library
 
 IntArray = npt.NDArray[np.int64]
 
@@ -33,12 +34,7 @@ class NetworkError(ValueError):
 
 @cache
 def _library() -> ctypes.CDLL:
-    spec = importlib.util.find_spec("matcher._netsimplex")
-    if spec is None or spec.origin is None:  # pragma: no cover - the package is installed
-        raise ImportError(
-            "matcher._netsimplex is not built: install the package (make install) to build it"
-        )
-    lib = ctypes.CDLL(spec.origin)
+    lib = load_library("matcher._netsimplex")
     ptr, i32, i64 = ctypes.c_void_p, ctypes.c_int32, ctypes.c_int64
     lib.mm_ns_new.restype = ptr
     lib.mm_ns_new.argtypes = [i32, i32, ptr, ptr, ptr, ptr]

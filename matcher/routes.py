@@ -33,6 +33,7 @@ import numpy as np
 import numpy.typing as npt
 
 from matcher.domain import AttributeValue, Instance, Requirement
+from matcher.dominance import least_below
 from matcher.geo import Points, candidate_pairs, great_circle_km, within_km
 
 FloatArray = npt.NDArray[np.float64]
@@ -975,36 +976,17 @@ class DepotPricer:
         tol: float,
     ) -> tuple[IntArray, IntArray, FloatArray]:
         """For each demand of the group, the supply minimising A among those whose window
-        overlaps the demand's; returns the (supply, demand position) pairs with rc < -tol,
-        and their rc."""
-        n = g.s_by_b_desc.size
+        overlaps the demand's (the first such in the group's order, of those that tie);
+        returns the (supply, demand position) pairs with rc < -tol, and their rc."""
         a_tr = g.base_sb_desc - y_supply[g.s_by_b_desc]
         # prefix length: supplies with available_until >= q (b sorted descending)
         length = np.searchsorted(-g.b_desc, -q, "right")
-        a_levels = np.unique(g.a_desc)
+        a_levels, a_rank = np.unique(g.a_desc, return_inverse=True)
         level = np.searchsorted(a_levels, b_d, "right") - 1
         ask = np.nonzero((length > 0) & (level >= 0))[0]
         if ask.size == 0:
             return np.empty(0, np.int64), np.empty(0, np.int64), np.empty(0)
-        best_val = np.full(ask.size, np.inf)
-        best_pos = np.zeros(ask.size, np.int64)
-        rows_per_chunk = max(1, 2_000_000 // max(n, 1))
-        cols = np.arange(n)
-        for lo in range(0, a_levels.size, rows_per_chunk):
-            hi = min(lo + rows_per_chunk, a_levels.size)
-            mine = np.nonzero((level[ask] >= lo) & (level[ask] < hi))[0]
-            if mine.size == 0:
-                continue
-            masked = np.where(g.a_desc[None, :] <= a_levels[lo:hi, None], a_tr[None, :], np.inf)
-            run_min = np.minimum.accumulate(masked, axis=1)
-            improved = np.empty_like(masked, dtype=bool)
-            improved[:, 0] = np.isfinite(masked[:, 0])
-            improved[:, 1:] = masked[:, 1:] < run_min[:, :-1]
-            arg = np.maximum.accumulate(np.where(improved, cols[None, :], 0), axis=1)
-            r = level[ask[mine]] - lo
-            c = length[ask[mine]] - 1
-            best_val[mine] = run_min[r, c]
-            best_pos[mine] = arg[r, c]
+        best_val, best_pos = least_below(a_tr, a_rank, a_levels.size, length[ask], level[ask])
         rc = best_val + part_d[ask]
         hit = np.nonzero(rc < -tol)[0]
         return g.s_by_b_desc[best_pos[hit]], ask[hit], rc[hit]
