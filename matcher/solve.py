@@ -1708,14 +1708,17 @@ class _Master:
     ``sum over columns of weight * volume(day) <= room(day)``.  A solve goes on until its
     solution fits every day of the grid, each time adding a row for the day each depot
     overfills most (``_overfilled``); a row whose day has had no price and spare room for
-    ``_MASTER_ROW_IDLE`` solves goes (it comes back if that day overfills again).  The solution
-    is then that of the master with a row for every day, and so are its duals (a day without
-    a row has price 0).  The price of a depot day is what one more m3 of room there would
-    save: minus the dual of its row.  An overfill column per row, at ``_MASTER_SLACK_EUR`` per
-    m3, keeps the master feasible whatever the columns; the families' depot-free columns make
-    it unnecessary.  One HiGHS model goes on from its last basis: by the primal simplex after
-    new columns (the basis stays feasible), by the dual simplex after new rows (it stays
-    optimal for the others)."""
+    ``_MASTER_ROW_IDLE`` solves goes (it comes back if that day overfills again), and so does
+    a column that has stayed out of the basis for ``_MASTER_COLUMN_IDLE`` solves (its weight
+    is 0 from then on: the columns are dense, so each simplex iteration costs in proportion
+    to how many there are).  The solution is then that of the master over the columns it
+    keeps with a row for every day, and so are its duals (a day without a row has price 0).
+    The price of a depot day is what one more m3 of room there would save: minus the dual of
+    its row.  An overfill column per row, at ``_MASTER_SLACK_EUR`` per m3, keeps the master
+    feasible whatever the columns; the families' depot-free columns make it unnecessary.  One
+    HiGHS model goes on from its last basis: by the primal simplex after new columns (the
+    basis stays feasible), by the dual simplex after new rows (it stays optimal for the
+    others)."""
 
     def __init__(self, n_families: int, room: FloatArray) -> None:
         self.room = room
