@@ -14,9 +14,9 @@ WEB_ENV = SECRET_KEY=$$(cat instance/secret_key) DATABASE_URL=$(DEMO_DATABASE_UR
 
 install: $(VENV)/.installed
 
-# setup.py builds matcher/_netsimplex.cpp and matcher/_dominance.cpp (a C++ compiler is needed);
+# setup.py builds matcher/_netsimplex.cpp and matcher/_pricing.cpp (a C++ compiler is needed);
 # a change to either builds them again
-$(VENV)/.installed: pyproject.toml setup.py matcher/_netsimplex.cpp matcher/_dominance.cpp
+$(VENV)/.installed: pyproject.toml setup.py matcher/_netsimplex.cpp matcher/_pricing.cpp
 	test -x $(PY) || python3 -m venv $(VENV)
 	$(PY) -m pip install -q --upgrade pip
 	$(PY) -m pip install -q -e ".[web,test]"

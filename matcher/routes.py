@@ -33,8 +33,8 @@ import numpy as np
 import numpy.typing as npt
 
 from matcher.domain import AttributeValue, Instance, Requirement
-from matcher.dominance import least_below
 from matcher.geo import Points, candidate_pairs, great_circle_km, within_km
+from matcher.pricing import least_below
 
 FloatArray = npt.NDArray[np.float64]
 IntArray = npt.NDArray[np.int64]
