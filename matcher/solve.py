@@ -468,10 +468,21 @@ def _volume_held(model: _Model, routes: IntArray, units: FloatArray, grid: IntAr
     r, vol = r[on_depot], (model.m3_of(r) * units[active])[on_depot]
     k = pool.depot[r]
     through = pool.kind[r] != STOCK
-    change = np.zeros((n_k, n_g + 1))  # the last column: changes after the grid's last day
-    np.add.at(change, (k[through], np.searchsorted(grid, pool.p[r][through], "left")), vol[through])
-    np.add.at(change, (k, np.searchsorted(grid, pool.q[r], "left")), -vol)
-    held = np.cumsum(change[:, :n_g], axis=1)
+    # per depot and grid day (the last column: after the grid's last day), what changes
+    # there, summed in the order np.add.at would (arrivals, then departures), so to the same
+    # bits: bincount took a column of 30k routes of a family at 100k listings a side from
+    # 3.6 to 2.0 ms
+    k = k.astype(np.int64)
+    at = np.concatenate(
+        [
+            k[through] * (n_g + 1) + np.searchsorted(grid, pool.p[r][through], "left"),
+            k * (n_g + 1) + np.searchsorted(grid, pool.q[r], "left"),
+        ]
+    )
+    weights = np.concatenate([vol[through], -vol])
+    # (float even where nothing arrives: bincount counts in integers when it has no weights)
+    change = np.bincount(at, weights, n_k * (n_g + 1)).astype(np.float64, copy=False)
+    held = np.cumsum(change.reshape(n_k, n_g + 1)[:, :n_g], axis=1)
     for depot in range(n_k):
         held[depot] += model.stock_m3[depot] + model.reserved_at(depot, grid)
     return held
