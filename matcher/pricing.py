@@ -106,22 +106,28 @@ def route_costs(
     ``src[r]``, plus ``stock_offset`` for a stock route; ``m3`` is ``m3_per_mat[mat[r]]``;
     ``held`` is the sum of ``days``' values over the days the route holds room in its depot
     (``p <= day < q``), or minus that over the days a stock route frees (``day >= q``); none
-    for a direct route or where ``days`` is None."""
+    for a direct route or where ``days`` is None.
+
+    The pool's indices (rows, materials, depots) are trusted to fit ``row_dual``,
+    ``m3_per_mat`` and ``days``: checking them would take as many passes as the pricing."""
     n_routes = int(pool.kind.size)
     idx = None if routes is None else np.ascontiguousarray(routes, np.int64)
-    n = n_routes if idx is None else idx.size
     if idx is not None and idx.size and (idx.min() < 0 or idx.max() >= n_routes):
         raise IndexError(f"routes must lie between 0 and {n_routes - 1}")
-    arrays = [np.ascontiguousarray(getattr(pool, f), np.int32) for f in ("src", "dem")]
-    kind = np.ascontiguousarray(pool.kind, np.int8)
-    arrays += [np.ascontiguousarray(getattr(pool, f), np.int32) for f in ("depot", "p", "q", "mat")]
-    m3 = np.ascontiguousarray(m3_per_mat, np.float64)
     obj_ = None if obj is None else np.ascontiguousarray(obj, np.float64)
+    if obj_ is not None and obj_.size < n_routes:
+        raise ValueError("obj must have a coefficient per route of the pool")
     dual = None if row_dual is None else np.ascontiguousarray(row_dual, np.float64)
-    out = np.empty(n)
-    src, dem, depot, p, q, mat = arrays
+    m3 = np.ascontiguousarray(m3_per_mat, np.float64)
+    # (RoutePool's arrays are contiguous and of these types already: no copies)
+    kind = np.ascontiguousarray(pool.kind, np.int8)
+    src, dem, depot, p, q, mat = (
+        np.ascontiguousarray(getattr(pool, field), np.int32)
+        for field in ("src", "dem", "depot", "p", "q", "mat")
+    )
+    out = np.empty(n_routes if idx is None else idx.size)
     _library().mm_route_costs(
-        n,
+        out.size,
         _pointer(idx),
         _pointer(obj_),
         _pointer(src),

@@ -140,3 +140,5 @@ def test_route_costs_are_numpys_to_the_last_bit(seed: int) -> None:
     assert route_costs(pool, m3, None, obj, row_dual, **common).tolist() == no_days.tolist()
     with pytest.raises(IndexError):
         route_costs(pool, m3, np.array([n]))
+    with pytest.raises(ValueError, match="a coefficient per route"):
+        route_costs(pool, m3, None, obj[:-1])
