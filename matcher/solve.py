@@ -335,17 +335,6 @@ def _depot_day_duals(model: _Model, row_dual: FloatArray) -> list[tuple[IntArray
     return out
 
 
-def _spanned(
-    model: _Model, idx: IntArray, day_prefix: Sequence[tuple[IntArray, FloatArray]]
-) -> FloatArray:
-    """Per route of ``idx``: m3 times the sum of per-day values (``day_prefix`` as from
-    :func:`_depot_day_duals`) over the days it holds volume in its depot, negative for stock
-    routes, which free the days from their delivery on (:func:`matcher.pricing.route_costs`,
-    over the prefix sums laid out on every day, :meth:`DayValues.of`; those days lie on the
-    grid of :func:`_day_grid`, which spans them too)."""
-    return route_costs(model.pool, model.tables.mat_m3, idx, days=DayValues.of(day_prefix))
-
-
 def _column_costs(model: _Model, cols: IntArray) -> FloatArray:
     """The objective coefficients of routes ``cols`` in HiGHS: ``obj`` plus their prices."""
     if model.prices is None:

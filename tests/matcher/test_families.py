@@ -600,11 +600,13 @@ def test_the_routes_that_enter_are_the_cheapest_of_each_row_narrowed_down_or_not
 
 @pytest.mark.parametrize("seed", range(10))
 def test_the_volume_a_route_holds_is_priced_over_exactly_the_days_it_holds_it(seed: int) -> None:
-    """_spanned, day by day: a depot route holds m3 on the days p <= day < q of its depot, a
-    stock route frees them from q on, a direct route holds nothing; depots without priced
-    days (and days outside the routes' spans) count for nothing."""
+    """route_costs with only the days' values, day by day: a depot route holds m3 on the days
+    p <= day < q of its depot, a stock route frees them from q on, a direct route holds
+    nothing; depots without priced days (and days outside the routes' spans) count for
+    nothing."""
     from types import SimpleNamespace
 
+    from matcher.pricing import DayValues, route_costs
     from matcher.routes import DEPOT, DIRECT, STOCK
 
     rng = np.random.default_rng(seed)
@@ -634,9 +636,8 @@ def test_the_volume_a_route_holds_is_priced_over_exactly_the_days_it_holds_it(se
         q=q,
         mat=np.arange(n_routes),
     )
-    model = SimpleNamespace(pool=pool, tables=SimpleNamespace(mat_m3=m3))
     idx = rng.permutation(n_routes)[:200]
-    got = matcher.solve._spanned(model, idx, day_prefix)  # type: ignore[arg-type]
+    got = route_costs(pool, m3, idx, days=DayValues.of(day_prefix))  # type: ignore[arg-type]
     for r, value in zip(idx.tolist(), got.tolist(), strict=True):
         if kind[r] == DIRECT:
             expected = 0.0
