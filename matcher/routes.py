@@ -706,10 +706,12 @@ class DepotGroup:
     s_by_b: IntArray
     b_sorted: IntArray
     base_sb: FloatArray  # per unit: transport to the depot, handling, minus disposal
-    # ... and by last available day descending with earliest days (transfer)
+    # ... and by last available day descending (transfer), with the distinct earliest days
+    # and the rank of each supply's among them
     s_by_b_desc: IntArray
     b_desc: IntArray
-    a_desc: IntArray
+    a_levels: IntArray
+    a_rank: IntArray
     base_sb_desc: FloatArray
     # demands
     d: IntArray
@@ -733,7 +735,8 @@ class DepotPricer:
     ``q = needed_from``).  Storage needs ``available_until < q``: a prefix minimum over supplies
     sorted by that day answers every demand at once.  A transfer needs the two windows to share
     a day: a minimum over supplies with ``earliest <= needed_until`` among those with
-    ``available_until >= q``, answered from a small table per group.  Both are exact minima, so
+    ``available_until >= q``, answered by a Fenwick tree over the supplies' earliest days
+    (:func:`matcher.pricing.least_below`).  Both are exact minima, so
     when no group yields a negative reduced cost, no depot route improves the relaxation.
 
     Demands with attribute requirements are left out (their depot routes are enumerated
@@ -837,6 +840,7 @@ class DepotPricer:
         )
         by_b = np.argsort(t.s_b[members], kind="stable")
         by_b_desc = by_b[::-1]
+        a_levels, a_rank = np.unique(t.s_a[members[by_b_desc]], return_inverse=True)
         self.groups.append(
             DepotGroup(
                 depot=k,
@@ -846,7 +850,8 @@ class DepotPricer:
                 base_sb=base_s[by_b],
                 s_by_b_desc=members[by_b_desc],
                 b_desc=t.s_b[members[by_b_desc]],
-                a_desc=t.s_a[members[by_b_desc]],
+                a_levels=a_levels,
+                a_rank=a_rank,
                 base_sb_desc=base_s[by_b_desc],
                 d=d,
                 base_d=base_d,
@@ -981,12 +986,11 @@ class DepotPricer:
         a_tr = g.base_sb_desc - y_supply[g.s_by_b_desc]
         # prefix length: supplies with available_until >= q (b sorted descending)
         length = np.searchsorted(-g.b_desc, -q, "right")
-        a_levels, a_rank = np.unique(g.a_desc, return_inverse=True)
-        level = np.searchsorted(a_levels, b_d, "right") - 1
+        level = np.searchsorted(g.a_levels, b_d, "right") - 1
         ask = np.nonzero((length > 0) & (level >= 0))[0]
         if ask.size == 0:
             return np.empty(0, np.int64), np.empty(0, np.int64), np.empty(0)
-        best_val, best_pos = least_below(a_tr, a_rank, a_levels.size, length[ask], level[ask])
+        best_val, best_pos = least_below(a_tr, g.a_rank, g.a_levels.size, length[ask], level[ask])
         rc = best_val + part_d[ask]
         hit = np.nonzero(rc < -tol)[0]
         return g.s_by_b_desc[best_pos[hit]], ask[hit], rc[hit]
