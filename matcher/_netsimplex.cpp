@@ -386,14 +386,19 @@ struct Network {
   };
 
   // LEMON's candidate list: a list of eligible arcs built by a major search, from which the
-  // minor iterations take the best until it runs dry or has served its turns.
+  // minor iterations take the best until it runs dry or has served its turns.  LEMON's list
+  // holds 0.25 sqrt(m) arcs for 0.1 of that many turns; this one holds 2 sqrt(m) for 0.05 of
+  // that (0.1 sqrt(m) turns).  Replayed on the 103 solves from a tree of the three largest
+  // families of 100k x 20 depots seed 4 in its price rounds (157k-268k arcs), LEMON's took
+  // 1.94 million pivots and 24.1-26.1 s, this one 1.57 million and 19.1-21.1 s (4 sqrt(m)
+  // for 0.025: 1.29 million, 19.9-20.8 s; 8 sqrt(m): 1.09 million, 23.8 s).
   struct CandidateList {
     Network& ns;
     std::vector<int> candidates;
     int length, minor_limit, current = 0, minor_count = 0, next = 0;
     explicit CandidateList(Network& net) : ns(net) {
-      length = std::max(static_cast<int>(0.25 * std::sqrt(double(net.arcs()))), 10);
-      minor_limit = std::max(static_cast<int>(0.1 * length), 3);
+      length = std::max(static_cast<int>(2.0 * std::sqrt(double(net.arcs()))), 10);
+      minor_limit = std::max(static_cast<int>(0.05 * length), 3);
       candidates.resize(length);
     }
     bool find() {
