@@ -135,3 +135,73 @@ def test_the_search_around_the_relaxation_may_stop_early_and_leave_the_rest_to_l
     units = float(matcher.solve._row_qty(model.tables).sum())
     assert costs[0.0, False] == pytest.approx(costs[0.0, True], abs=units * 3e-7)
     assert costs[1e6, False] >= costs[0.0, True] - units * 3e-7
+
+
+@pytest.mark.parametrize("seed", [1, 2, 3])
+def test_what_is_left_is_stored_at_the_lps_optimum_within_the_free_room(seed: int) -> None:
+    """``_store_what_is_left`` solves its LP itself (HiGHS, not scipy's ``linprog``): with room
+    to spare its LP is a transportation problem, whose optimum is whole, so what it stores
+    costs exactly what scipy's ``linprog`` finds; with the room cut to a fifth, what it
+    stores fits that room and every row, and costs no less than that LP's optimum."""
+    from scipy.optimize import linprog
+    from scipy.sparse import coo_matrix, vstack
+
+    from matcher.generate import generate_instance
+    from matcher.io import parse_instance
+
+    instance = parse_instance(generate_instance(60, 60, 3, seed=seed, regime="tight"))
+    model, _ = matcher.solve._prepare_model(instance, "column-generation", None, "listed", None, ())
+    pool, tables = model.pool, model.tables
+    grid = matcher.solve._day_grid(tables, {})
+    work = np.arange(len(pool))
+    storage = np.nonzero((pool.kind == matcher.solve.DEPOT) & (pool.q > pool.p))[0]
+    storage = storage[model.obj[storage] < 0]
+    assert storage.size > 10
+    qty = matcher.solve._row_qty(tables)
+    src, dem = model.src_rows(storage), model.dem_rows(storage)
+    rows = np.unique(np.concatenate([src, dem]))
+    at_src, at_dem = np.searchsorted(rows, src), np.searchsorted(rows, dem)
+    stock = matcher.solve._held_by(model, np.zeros(len(pool), np.int64), grid)  # stays put
+    for cut in (None, 0.2):
+        x = np.zeros(len(pool), np.int64)
+        left = qty.copy()
+        if cut is None:
+            free = np.full(stock.shape, 1e12)  # never binds
+        else:
+            free = matcher.solve._depot_room(tables, {}, grid) * cut
+        before = free.copy()
+        matcher.solve._store_what_is_left(model, work, x, left, grid, free)
+        assert (x >= 0).all() and (x[storage].sum() > 0)
+        assert not x[np.setdiff1d(work, storage)].any()  # storage routes only
+        assert (left >= 0).all() and (left == qty - _units_per_row(model, x, qty.size)).all()
+        held = matcher.solve._held_by(model, x, grid) - stock
+        assert (held <= before + 1e-6).all()
+        assert np.allclose(free, before - held)
+        # scipy's LP over the same storage routes, rows and room
+        each = np.arange(storage.size)
+        a_rows = coo_matrix(
+            (np.ones(2 * storage.size), (np.r_[at_src, at_dem], np.r_[each, each])),
+            shape=(rows.size, storage.size),
+        )
+        pos, cell, m3 = matcher.solve._day_entries(model, storage, [grid] * free.shape[0])
+        a_room = coo_matrix((m3, (cell, pos)), shape=(free.size, storage.size))
+        lp = linprog(
+            model.obj[storage],
+            A_ub=vstack([a_rows, a_room]).tocsr(),
+            b_ub=np.r_[qty[rows], np.maximum(before.ravel(), 0.0)],
+            method="highs",
+        )
+        assert lp.status == 0
+        value = float(model.obj @ x)
+        if cut is None:
+            assert value == pytest.approx(lp.fun, rel=1e-9, abs=1e-6)
+        else:
+            assert value >= lp.fun - 1e-6
+
+
+def _units_per_row(model: matcher.solve._Model, x: np.ndarray, n_rows: int) -> np.ndarray:
+    on = np.nonzero(x)[0]
+    out = np.zeros(n_rows, np.int64)
+    np.add.at(out, model.src_rows(on), x[on])
+    np.add.at(out, model.dem_rows(on), x[on])
+    return out
