@@ -19,13 +19,11 @@ checked once everything is read, in :func:`_check_references`.
 
 from __future__ import annotations
 
-import gc
 import math
 import os
 import re
 import secrets
-from collections.abc import Callable, Iterable, Iterator, Mapping
-from contextlib import contextmanager
+from collections.abc import Callable, Iterable, Mapping
 from datetime import date
 from functools import cache
 from pathlib import Path
@@ -43,6 +41,7 @@ from marshmallow import (
     validates_schema,
 )
 
+from matcher.bulk import collector_paused
 from matcher.domain import (
     AttributeValue,
     Condition,
@@ -668,23 +667,6 @@ def load_rows_marshmallow(
 # The instance
 
 
-@contextmanager
-def _collector_paused() -> Iterator[None]:
-    """Pause the cyclic garbage collector while loading.
-
-    Loading creates about ten objects per listing and no reference cycles; left running, the
-    collector walks the growing heap again and again, which took a third of the time at 100k
-    listings a side (``scripts/bench_load.py``).
-    """
-    enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if enabled:
-            gc.enable()
-
-
 def parse_instance(data: object) -> Instance:
     """Validate the spec's instance JSON (already decoded) and build the :class:`Instance`.
 
@@ -715,7 +697,7 @@ def parse_instance(data: object) -> Instance:
     """
     if not isinstance(data, dict):
         raise InstanceError([Problem("<root>", "must be a JSON object")])
-    with _collector_paused():
+    with collector_paused():
         return _parse_instance(data)
 
 
@@ -921,7 +903,7 @@ def load_instance(path_or_file: PathOrFile) -> Instance:
     ...
     matcher.io.InstanceError: <json>: line 1 column 24: unexpected end of data
     """
-    with _collector_paused():
+    with collector_paused():
         return parse_instance(_read_json(path_or_file))
 
 
@@ -1098,6 +1080,21 @@ def result_to_dict(result: MatchResult) -> dict[str, Any]:
     """
     costs = result.cost_breakdown
     kpis = result.kpis
+    with collector_paused():  # a dict per allocation, none in a cycle
+        allocations = [
+            {
+                "supply_id": a.supply_id,
+                "demand_id": a.demand_id,
+                "depot_id": a.depot_id,
+                "quantity": int(a.quantity),
+                "pickup_date": a.pickup_date.isoformat(),
+                "delivery_date": a.delivery_date.isoformat(),
+                "road_km": float(a.road_km),
+                "cost_eur": float(a.cost_eur),
+                "co2_kg": float(a.co2_kg),
+            }
+            for a in result.allocations
+        ]
     return {
         "status": result.status,
         "objective_eur": float(result.objective_eur),
@@ -1111,20 +1108,7 @@ def result_to_dict(result: MatchResult) -> dict[str, Any]:
             "disposal_eur": float(costs.disposal_eur),
             "new_purchase_eur": float(costs.new_purchase_eur),
         },
-        "allocations": [
-            {
-                "supply_id": a.supply_id,
-                "demand_id": a.demand_id,
-                "depot_id": a.depot_id,
-                "quantity": int(a.quantity),
-                "pickup_date": a.pickup_date.isoformat(),
-                "delivery_date": a.delivery_date.isoformat(),
-                "road_km": float(a.road_km),
-                "cost_eur": float(a.cost_eur),
-                "co2_kg": float(a.co2_kg),
-            }
-            for a in result.allocations
-        ],
+        "allocations": allocations,
         "unmatched_supply": [
             {"supply_id": left.id, "quantity": int(left.quantity)}
             for left in result.unmatched_supply
