@@ -2684,6 +2684,8 @@ def _within_rooms(
             for k, (depot, c) in enumerate(zip(instance.depots, capacities, strict=True))
         }
         requests.append(("within", n, capacities, taken, gap_eur))
+    if not requests:  # nothing to solve again: the same list, which the caller can tell
+        return answers, 0
     if progress and again:
         which = "family" if len(again) == 1 else "families"
         progress(f"{len(again)} {which} solved again within the room the master gives them")
