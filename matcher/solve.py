@@ -833,15 +833,14 @@ def _improvement_bound(
     A min-cost flow (:class:`~matcher.netsimplex.GrowingNetwork`, solved from nothing; LEMON
     through ``pylmcf`` found the same optima in 9.9 s over the 240 bounds of 100k listings a
     side with 20 depots, seed 4, this in 5.3 s) over the rows that have an arc: what a supply
-    does not send goes
-    to a node ``Z``, what a demand does not receive comes from it, and each row's arcs, its
-    arc to or from ``Z`` included, cost as much more as its cheapest arc lies below zero, so
-    that no cost is negative and a flow costs ``rc . x`` plus a constant.  (One lift for
-    every sender and one for every receiver, with every row in the network, left the network
-    simplex a degenerate problem: 8.2 s over the 95 bounds of 100k listings a side with 20
-    depots, against 0.7 s this way.)  Costs are rounded to whole units of ``1 / scale``,
-    which moves a flow's cost by at most half of one per unit, per row (moving units along a
-    chain costs nothing)."""
+    does not send goes to a node ``Z``, what a demand does not receive comes from it, and each
+    row's arcs, its arc to or from ``Z`` included, cost as much more as its cheapest arc lies
+    below zero, so that no cost is negative and a flow costs ``rc . x`` plus a constant.  (One
+    lift for every sender and one for every receiver, with every row in the network, left the
+    network simplex a degenerate problem: 8.2 s over the 95 bounds of 100k listings a side
+    with 20 depots, against 0.7 s this way.)  Costs are rounded to whole units of
+    ``1 / scale``, which moves a flow's cost by at most half of one per unit, per row (moving
+    units along a chain costs nothing)."""
     tables = model.tables
     n_s, n_d, n_rows = len(tables.s_ids), len(tables.d_ids), model.n_base_rows
     qty = _row_qty(tables)
@@ -917,7 +916,7 @@ def _improvement_bound(
     others = np.delete(np.arange(node_ids.size), hub)
     row = node_ids[others]
     sends = np.isin(row, senders)
-    hub_euros = np.where(row < z, lift[np.minimum(row, z - 1)], 0.0)
+    hub_euros = np.where(row < z, lift[np.minimum(row, z - 1)], 0.0)  # (chain nodes: above Z)
     euros = np.concatenate([hub_euros, cost_out, cost_in, np.zeros(chain_from.size)])
     scale = _network_scale(euros, touched)
     capacity = max(touched, 1)
