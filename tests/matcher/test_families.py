@@ -1912,3 +1912,29 @@ def test_rounding_up_lets_stock_leave_first_then_saves_most_per_m3_and_day(
     kept_back = rounded([0.0, 0.0], [1.0, 0.0, 0.5])
     assert kept_back is not None
     assert kept_back.tolist() == ([1.0, 0.0, 1.0] if stock_can_leave else [0.0, 0.0, 0.0])
+
+
+def test_with_no_family_to_solve_again_the_rounded_mix_keeps_its_answers_as_they_are() -> None:
+    """``_within_rooms`` with nothing to solve asks no worker and hands back the very list it
+    was given, so the caller sees the master's rounded mix unchanged and joins it only once."""
+
+    class NoWorkers:
+        def each(self, *args: object, **kwargs: object) -> Any:
+            raise AssertionError("nothing should be asked")
+
+    from matcher.generate import generate_instance
+    from matcher.io import parse_instance
+
+    instance = parse_instance(generate_instance(20, 20, 2, seed=1))
+    answers: list[Any] = [object(), object()]
+    out, resolved = matcher.solve._within_rooms(
+        NoWorkers(),  # type: ignore[arg-type]
+        answers,
+        np.zeros((2, 2, 3)),
+        [],
+        [],
+        np.arange(3),
+        instance,
+        None,
+    )
+    assert out is answers and resolved == 0
