@@ -82,6 +82,10 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
 
 
 def _fits_the_screen(page) -> bool:  # type: ignore[no-untyped-def]
+    # the click on a link that led here returns once the next page is committed, and until
+    # it has loaded its document may have no element yet (seen once in CI on a slow machine:
+    # "Cannot read properties of null (reading 'scrollWidth')")
+    page.wait_for_load_state("load")
     return page.evaluate("document.documentElement.scrollWidth <= window.innerWidth + 1")
 
 

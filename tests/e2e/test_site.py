@@ -18,6 +18,7 @@ pytestmark = pytest.mark.e2e
 
 
 def _no_horizontal_scroll(page) -> bool:  # type: ignore[no-untyped-def]
+    page.wait_for_load_state("load")  # a page a click led to may not have its document yet
     return page.evaluate("document.documentElement.scrollWidth <= window.innerWidth + 1")
 
 
