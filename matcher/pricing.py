@@ -18,12 +18,15 @@ import ctypes
 from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import cache
-from typing import Any, Protocol
+from typing import TYPE_CHECKING
 
 import numpy as np
 import numpy.typing as npt
 
 from matcher.native import load_library
+
+if TYPE_CHECKING:  # (matcher.routes imports this module: no import at run time)
+    from matcher.routes import RoutePool
 
 FloatArray = npt.NDArray[np.float64]
 
@@ -37,25 +40,6 @@ def _library() -> ctypes.CDLL:
     lib.mm_least_below.restype = None
     lib.mm_least_below.argtypes = [i64, ptr, ptr, i32, i64, ptr, ptr, ptr, ptr]
     return lib
-
-
-class Routes(Protocol):
-    """What :func:`route_costs` reads of a route pool (:class:`matcher.routes.RoutePool`)."""
-
-    @property
-    def kind(self) -> npt.NDArray[np.int8]: ...
-    @property
-    def src(self) -> npt.NDArray[np.integer[Any]]: ...
-    @property
-    def dem(self) -> npt.NDArray[np.integer[Any]]: ...
-    @property
-    def depot(self) -> npt.NDArray[np.integer[Any]]: ...
-    @property
-    def p(self) -> npt.NDArray[np.integer[Any]]: ...
-    @property
-    def q(self) -> npt.NDArray[np.integer[Any]]: ...
-    @property
-    def mat(self) -> npt.NDArray[np.integer[Any]]: ...
 
 
 @dataclass(frozen=True)
@@ -88,7 +72,7 @@ def _pointer(a: npt.NDArray[np.generic] | None) -> int | None:
 
 
 def route_costs(
-    pool: Routes,
+    pool: RoutePool,
     m3_per_mat: npt.ArrayLike,
     routes: npt.ArrayLike | None = None,
     obj: npt.ArrayLike | None = None,
@@ -172,13 +156,13 @@ def least_below(
     at = np.empty(count_.size, np.int64)
     _library().mm_least_below(
         value_.size,
-        value_.ctypes.data,
-        level_.ctypes.data,
+        _pointer(value_),
+        _pointer(level_),
         n_levels,
         count_.size,
-        count_.ctypes.data,
-        limit_.ctypes.data,
-        best.ctypes.data,
-        at.ctypes.data,
+        _pointer(count_),
+        _pointer(limit_),
+        _pointer(best),
+        _pointer(at),
     )
     return best, at
