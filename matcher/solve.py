@@ -3141,6 +3141,26 @@ def _rows_within_room(
     return matrix, limit, (pos, cell, m3)
 
 
+def _highs_within_rows(
+    cost: FloatArray, lower: FloatArray, upper: FloatArray, matrix: csr_matrix, limit: FloatArray
+) -> highspy.Highs:
+    """HiGHS over a column per route (``cost``, between ``lower`` and ``upper``) and the rows
+    of :func:`_rows_within_room` (``matrix``, each at most its ``limit``)."""
+    n, n_rows = cost.size, matrix.shape[0]
+    h = _new_highs()
+    h.addCols(n, cost, lower, upper, 0, np.zeros(n, np.int32), np.empty(0, np.int32), np.empty(0))
+    h.addRows(
+        n_rows,
+        np.full(n_rows, -_INF),
+        limit,
+        matrix.nnz,
+        matrix.indptr[:-1].astype(np.int32),
+        matrix.indices.astype(np.int32),
+        matrix.data,
+    )
+    return h
+
+
 def _search_around_mix(
     model: _Model, work: IntArray, mix: FloatArray, grid: IntArray, room: FloatArray, gap_eur: float
 ) -> IntArray | None:
@@ -3167,20 +3187,7 @@ def _search_around_mix(
     free = room - _held_by(model, np.zeros(len(pool), np.int64), grid)  # less stock, promised
     qty = _row_qty(model.tables)
     matrix, limit, _ = _rows_within_room(model, r, lower, upper, qty, grid, free, _room_tol(room))
-    n, n_rows = r.size, matrix.shape[0]
-    h = _new_highs()
-    h.addCols(
-        n, model.obj[r], lower, upper, 0, np.zeros(n, np.int32), np.empty(0, np.int32), np.empty(0)
-    )
-    h.addRows(
-        n_rows,
-        np.full(n_rows, -_INF),
-        limit,
-        matrix.nnz,
-        matrix.indptr[:-1].astype(np.int32),
-        matrix.indices.astype(np.int32),
-        matrix.data,
-    )
+    h = _highs_within_rows(model.obj[r], lower, upper, matrix, limit)
     depot = np.nonzero(pool.kind[r] != DIRECT)[0]
     h.changeColsIntegrality(
         depot.size, depot.astype(np.int32), np.full(depot.size, highspy.HighsVarType.kInteger)
@@ -3222,28 +3229,9 @@ def _store_what_is_left(
     matrix, limit, (pos, cell, m3) = _rows_within_room(
         model, r, np.zeros(r.size), most, left, grid, free, _room_tol(free)
     )
-    by_col = matrix.tocsc()
-    h = _new_highs()
+    unbounded = np.full(r.size, _INF)
+    h = _highs_within_rows(model.obj[r], np.zeros(r.size), unbounded, matrix, np.maximum(limit, 0))
     h.setOptionValue("simplex_strategy", 1)  # dual
-    h.addRows(
-        limit.size,
-        np.full(limit.size, -_INF),
-        np.maximum(limit, 0.0),
-        0,
-        np.zeros(limit.size, np.int32),
-        np.empty(0, np.int32),
-        np.empty(0),
-    )
-    h.addCols(
-        r.size,
-        model.obj[r],
-        np.zeros(r.size),
-        np.full(r.size, _INF),
-        by_col.nnz,
-        by_col.indptr[:-1].astype(np.int32),
-        by_col.indices.astype(np.int32),
-        by_col.data,
-    )
     h.run()
     if h.getModelStatus() != highspy.HighsModelStatus.kOptimal:
         return
