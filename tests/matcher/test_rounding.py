@@ -173,7 +173,9 @@ def test_what_is_left_is_stored_at_the_lps_optimum_within_the_free_room(seed: in
         matcher.solve._store_what_is_left(model, work, x, left, grid, free)
         assert (x >= 0).all() and (x[storage].sum() > 0)
         assert not x[np.setdiff1d(work, storage)].any()  # storage routes only
-        assert (left >= 0).all() and (left == qty - _units_per_row(model, x, qty.size)).all()
+        carrying = np.nonzero(x)[0]
+        assert (left >= 0).all()
+        assert (left == matcher.solve._left_per_row(model, carrying, x[carrying])).all()
         held = matcher.solve._held_by(model, x, grid) - stock
         assert (held <= before + 1e-6).all()
         assert np.allclose(free, before - held)
@@ -197,11 +199,3 @@ def test_what_is_left_is_stored_at_the_lps_optimum_within_the_free_room(seed: in
             assert value == pytest.approx(lp.fun, rel=1e-9, abs=1e-6)
         else:
             assert value >= lp.fun - 1e-6
-
-
-def _units_per_row(model: matcher.solve._Model, x: np.ndarray, n_rows: int) -> np.ndarray:
-    on = np.nonzero(x)[0]
-    out = np.zeros(n_rows, np.int64)
-    np.add.at(out, model.src_rows(on), x[on])
-    np.add.at(out, model.dem_rows(on), x[on])
-    return out
