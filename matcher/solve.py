@@ -936,8 +936,22 @@ def _improvement_bound(
 
 
 def _solve_lp(model: _Model, progress: Progress | None, column_generation: bool) -> _Solution:
-    """Column and row generation on the relaxation, then whole units."""
+    """Column and row generation on the relaxation, then whole units.
+
+    With column generation, the network simplex first finds the optimum without depot-day
+    rows (:func:`_network_generation`, as each family does on the family path), and HiGHS
+    goes on from its tree in exact costs, adding the depot-day rows and the routes that still
+    improve: the proof is HiGHS's either way.  (10k listings a side with 20 depots, seed 9:
+    the relaxation took 2.36 s in HiGHS from the cheapest routes, and 0.15 + 0.91 s so.)"""
     gen = _Generation(model, column_generation)
+    if column_generation and gen.work.size:
+        found = _network_generation(gen)
+        _start_highs_from(gen, found)
+        if progress:
+            progress(
+                f"network simplex without depot capacity: {gen.rounds} rounds,"
+                f" {gen.work.size:,} routes in play"
+            )
     x, row_dual = gen.solve(progress)
     return _whole_solution(gen, x, row_dual, progress)
 
