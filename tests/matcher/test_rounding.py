@@ -199,3 +199,118 @@ def test_what_is_left_is_stored_at_the_lps_optimum_within_the_free_room(seed: in
             assert value == pytest.approx(lp.fun, rel=1e-9, abs=1e-6)
         else:
             assert value >= lp.fun - 1e-6
+
+
+@pytest.mark.parametrize("rows_first", [False, True])
+@pytest.mark.parametrize("seed", [1, 2, 3])
+def test_a_model_of_some_columns_holds_the_others_at_their_units(
+    rows_first: bool, seed: int
+) -> None:
+    """``_highs_of_columns`` keeps some columns of an LP and holds the others at fixed units:
+    its optimum plus what the held columns cost is the LP's optimum with those columns fixed,
+    and together they fit every row, whichever way HiGHS stores the matrix."""
+    import highspy
+
+    rng = np.random.default_rng(seed)
+    n_rows, n_cols = 8, 30
+    dense = np.where(rng.random((n_rows, n_cols)) < 0.3, rng.uniform(0.5, 2.0, (n_rows, n_cols)), 0)
+    cost = -rng.uniform(1.0, 5.0, n_cols)
+    row_upper = rng.uniform(20.0, 40.0, n_rows)
+    held = rng.random(n_cols) < 0.4
+    lower = np.where(held, rng.integers(0, 3, n_cols), 0).astype(np.float64)
+    upper = np.where(held, lower, 6.0)
+    h = matcher.solve._new_highs()
+    no_rows = (0, np.zeros(n_cols, np.int32), np.empty(0, np.int32), np.empty(0))
+    rows = np.nonzero(dense)
+    if rows_first:
+        h.addCols(n_cols, cost, np.zeros(n_cols), np.full(n_cols, 6.0), *no_rows)
+        by_row = dense.ravel()[np.ravel_multi_index(rows, dense.shape)]
+        starts = np.searchsorted(rows[0], np.arange(n_rows)).astype(np.int32)
+        h.addRows(
+            n_rows,
+            np.full(n_rows, -highspy.kHighsInf),
+            row_upper,
+            by_row.size,
+            starts,
+            rows[1].astype(np.int32),
+            by_row,
+        )
+    else:
+        h.addRows(
+            n_rows,
+            np.full(n_rows, -highspy.kHighsInf),
+            row_upper,
+            0,
+            np.zeros(n_rows, np.int32),
+            np.empty(0, np.int32),
+            np.empty(0),
+        )
+        cols = np.nonzero(dense.T)
+        by_col = dense.T.ravel()[np.ravel_multi_index(cols, dense.T.shape)]
+        starts = np.searchsorted(cols[0], np.arange(n_cols)).astype(np.int32)
+        h.addCols(
+            n_cols,
+            cost,
+            np.zeros(n_cols),
+            np.full(n_cols, 6.0),
+            by_col.size,
+            starts,
+            cols[1].astype(np.int32),
+            by_col,
+        )
+    assert (h.getLp().a_matrix_.format_ == highspy.MatrixFormat.kRowwise) == rows_first
+    keep = np.nonzero(~held)[0]
+
+    part = matcher.solve._highs_of_columns(h, keep, lower, upper)
+    matcher.solve._run(part)
+    x = lower.copy()
+    x[keep] = np.asarray(part.getSolution().col_value)
+
+    h.changeColsBounds(n_cols, np.arange(n_cols, dtype=np.int32), lower, upper)
+    matcher.solve._run(h)
+    assert part.getNumCol() == keep.size
+    assert part.getInfo().objective_function_value + float(cost[held] @ lower[held]) == (
+        pytest.approx(h.getInfo().objective_function_value, abs=1e-9)
+    )
+    assert (dense @ x <= row_upper + 1e-9).all()
+    assert (x[held] == lower[held]).all()
+
+
+@pytest.mark.parametrize(("listings", "depots", "seed"), [(40, 2, 1), (60, 3, 1), (60, 3, 6)])
+def test_the_search_around_the_relaxation_on_the_routes_left_to_decide_finds_the_same_cost(
+    listings: int, depots: int, seed: int
+) -> None:
+    """RENS searches a model of the routes the relaxation leaves undecided only; branch and
+    bound over every working route, with the others fixed by their bounds, finds the same
+    cost (each to within the search's gap)."""
+    import highspy
+
+    from matcher.generate import generate_instance
+    from matcher.io import parse_instance
+
+    instance = parse_instance(
+        generate_instance(listings, listings, depots, seed=seed, regime="tight")
+    )
+    model, _ = matcher.solve._prepare_model(instance, "column-generation", None, "listed", None, ())
+    gen = matcher.solve._Generation(model, column_generation=True)
+    x, _ = gen.solve(None)
+    assert np.abs(x - np.round(x)).max() > 1e-6  # capacity splits units
+    found = matcher.solve._rens(gen, x)
+    assert found is not None
+    assert np.abs(found - np.round(found)).max() <= 1e-6
+    cost = float(model.obj[gen.work] @ np.round(found))
+
+    h, n = gen.h, gen.work.size  # which now holds every depot-day row the search had
+    via_depot = model.pool.kind[gen.work] != matcher.solve.DIRECT
+    tol = matcher.solve._INT_TOL
+    lower = np.where(via_depot, np.floor(x + tol), 0.0)
+    upper = np.where(via_depot, np.ceil(x - tol), highspy.kHighsInf)
+    assert (lower == upper).any() and (lower < upper).any()
+    h.changeColsBounds(n, np.arange(n, dtype=np.int32), lower, upper)
+    depot = np.nonzero(via_depot)[0].astype(np.int32)
+    h.changeColsIntegrality(depot.size, depot, np.full(depot.size, highspy.HighsVarType.kInteger))
+    h.setOptionValue("mip_rel_gap", matcher.solve._MIP_REL_GAP)
+    h.run()
+    assert h.getModelStatus() == highspy.HighsModelStatus.kOptimal
+    every = float(model.obj[gen.work] @ np.round(h.getSolution().col_value))
+    assert cost == pytest.approx(every, rel=2 * matcher.solve._MIP_REL_GAP, abs=1e-6)
