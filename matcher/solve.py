@@ -1657,8 +1657,16 @@ _FULL_ROUND_SOLVES = 1
 # 0.361 / 0.235 / 0.352 %; seed 3 in 40 rounds), against 51.7 / 61.0 / 121.0 s (0.241 / 0.285 /
 # 0.333 %; 48 rounds) at 0.5; at 0.8 seed 3 took 39 rounds and 77.6 s, but ended 0.447 % above
 # its bound, and at 0.3, 55 rounds.  30k x 20 depots seeds 1 / 2: 0.175 / 0.174 % in 5.7 /
-# 4.7 s, against 0.331 / 0.171 % in 5.3 / 4.6 s.
-_PRICE_SMOOTHING = 0.7
+# 4.7 s, against 0.331 / 0.171 % in 5.3 / 4.6 s.  Since the network simplex's longer candidate
+# list (e147672) a restricted round costs less the less its prices move, and higher weights
+# pay: 100k x 20 depots, one fast hour (2026-12-07), seeds 1 / 2 / 3 / 4 / 5 in seconds of
+# ``match`` (gap): at 0.7, 24.9 / 26.2 / 39.1-40.4 / 43.3-47.7 / 26.6 (0.275 / 0.301 / 0.404 /
+# 0.397 / 0.319 %); at 0.8, seeds 3 / 4 35.3-35.7 / 37.8-38.8 (0.440 / 0.358 %); at 0.85,
+# 23.1 / 24.9 / 34.3 / 36.4 / 24.3 (0.298 / 0.234 / 0.334 / 0.361 / 0.412 %); at 0.9, 24.0 /
+# 23.9 / 33.2 / 34.6 / 26.1 (0.307 / 0.279 / 0.292 / 0.390 / 0.346 %), seeds 3 / 4 in 43 / 42
+# restricted rounds against 37 / 39; at 0.95, seeds 3 / 4 36.8 / 35.5 s in 60 / 56.  30k
+# seeds 1 / 2: 3.6 / 3.6 s (0.339 / 0.161 %) at 0.9, 3.9 / 3.4 s (0.321 / 0.177 %) at 0.7.
+_PRICE_SMOOTHING = 0.9
 _MASTER_SLACK_EUR = 1e4  # per m3 and day over capacity in the master: a safety net only
 # Solves after which the master drops the row of a depot day that has had no price and spare
 # room all along (:class:`_Master`).  Replayed on the 41 master solves of 100k x 20 depots

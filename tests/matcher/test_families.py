@@ -1337,6 +1337,8 @@ def test_a_mix_just_short_of_the_accepted_gap_has_the_bound_tightened(
     monkeypatch.setattr(matcher.solve, "_RESTRICTED_MAX_ROUNDS", 0)  # full rounds only
     monkeypatch.setattr(matcher.solve, "_TIGHTEN_REACH", 0.4)
     monkeypatch.setattr(matcher.solve, "_TIGHTEN_COVER", 2.5)
+    # the master's price of 1 smoothed towards the free bound's 0: the full round's 0.3
+    monkeypatch.setattr(matcher.solve, "_PRICE_SMOOTHING", 0.7)
     script = [101.0, 100.5]
     master = _ScriptedMaster(script)
     answer = _FamilyAnswer(RoutePool.empty(), np.empty(0, np.int64), mix_value, (), (), (), {})
