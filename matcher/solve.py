@@ -1214,13 +1214,13 @@ def _rens(
             break
         _add_capacity_rows(h, model, work, new_rows)
     fixed = np.where(via_depot, np.round(value), 0.0)
-    if exact and np.abs(value - np.round(value)).max(initial=0.0) <= _INT_TOL:
+    if not exact:
+        return fixed + _send_directly(model, work, fixed, ~via_depot)
+    if np.abs(value - np.round(value)).max(initial=0.0) <= _INT_TOL:
         # the search's own solution is whole already, within ``_MIP_REL_GAP`` of its bound,
         # which the solve below could not go under (10k x 20 depots, seeds 2, 9, 10: 0.3 s
         # each, for the same cost)
         return np.round(value)
-    if not exact:
-        return fixed + _send_directly(model, work, fixed, ~via_depot)
     units = fixed[free][split]
     search.changeColsIntegrality(
         split.size, split, np.full(split.size, highspy.HighsVarType.kContinuous)
