@@ -73,6 +73,7 @@ import highspy
 import numpy as np
 import numpy.typing as npt
 
+from matcher.blas import on_one_blas_thread
 from matcher.bulk import collector_paused
 from matcher.domain import Demand, Instance, Supply
 from matcher.geo import great_circle_km
@@ -4111,6 +4112,7 @@ def _keep_large_blocks_mapped() -> None:
         mallopt(_M_MMAP_THRESHOLD, _MAPPED_FROM_BYTES)
 
 
+@on_one_blas_thread  # (a worker that was forked has its parent's limit; one spawned, not)
 def _family_worker(
     conn: Connection, parts: dict[int, Instance], excluded_pairs: frozenset[tuple[str, str]]
 ) -> None:
@@ -4296,6 +4298,7 @@ def _family_solvers(
     return _InWorkers(parts, excluded_pairs, workers)
 
 
+@on_one_blas_thread
 def match(
     instance: Instance,
     *,
