@@ -22,6 +22,9 @@ def on_one_blas_thread(function: Callable[_P, _R]) -> Callable[_P, _R]:
     core that another worker needs.  At 100k listings a side with 20 depots those threads took
     a fifth of all CPU samples (perf), and seeds 3 / 4 took 29.8-29.9 / 28.7-29.5 s of the
     command, against 24.3-25.1 / 23.3-24.4 s on one thread (2 cores, run in turns, 2026-12-07).
+
+    The limit holds for the whole process, as the BLAS's own setting does: another thread's
+    numpy runs on one BLAS thread too while ``function`` runs, which changes its speed only.
     """
 
     @functools.wraps(function)
